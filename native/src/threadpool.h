@@ -1,0 +1,17 @@
+// One persistent thread pool shared by every kernel (two pools on 2 cores fight; see DESIGN.md).
+#pragma once
+#include <cstdint>
+#include <functional>
+
+namespace tessera {
+
+// Number of threads kernels may use (>= 1). Default: hardware threads, or TESSERA_THREADS.
+int pool_threads();
+void pool_set_threads(int n);
+
+// Runs fn(begin, end) over [0, n) split into at most pool_threads() contiguous ranges, on the pool,
+// and returns when all are done. Ranges are at least `grain` long. Safe to call from the main thread only;
+// nested calls run serially.
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+}  // namespace tessera

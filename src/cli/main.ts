@@ -1,0 +1,12 @@
+// The `tessera` command. Each command lives in commands/<name>.ts and registers itself on the program.
+import { Command } from 'commander';
+import { runCli } from './run.js';
+import { registerBench } from './commands/bench.js';
+
+const program = new Command('tessera')
+  .description('Tessera: text-to-video with a spacetime-patch diffusion transformer, in TypeScript')
+  .version('0.1.0');
+
+registerBench(program);
+
+await runCli(program, process.argv);
