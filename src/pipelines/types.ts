@@ -1,0 +1,50 @@
+/**
+ * What a caller (CLI, server, library user) asks the generation pipeline for, and what comes back.
+ * Every mode of the Sora report is one request shape: conditions and `edit` select image-to-video, extension,
+ * loop, connect, keyframes and video-to-video; frames = 1 is image generation.
+ */
+import type { VideoClip } from '../media/types.js';
+import type { ProgressCallback } from '../progress.js';
+
+/** A clip (or image) placed at a frame of the output, as in LTX-Video's conditioning. */
+export interface FrameCondition {
+  clip: VideoClip;
+  /** Output frame index where the clip's first frame lands (negative counts from the end). */
+  frameIndex: number;
+  /** 1 = keep exactly, lower = let the model deviate (0..1). */
+  strength: number;
+}
+
+export type SamplerName = 'euler' | 'heun';
+
+export interface GenerationRequest {
+  prompt: string;
+  negativePrompt?: string;
+  width: number;
+  height: number;
+  /** Output frame count (1 = an image). */
+  frames: number;
+  fps: number;
+  steps: number;
+  guidanceScale: number;
+  seed: number;
+  sampler: SamplerName;
+  /** Expand the prompt into the dense caption style the model was trained on. */
+  expandPrompt: boolean | 'llm';
+  conditions?: FrameCondition[];
+  /** Video-to-video (SDEdit): noise the input to `strength` and denoise with the prompt. */
+  edit?: { clip: VideoClip; strength: number };
+}
+
+export interface GenerationResult {
+  clip: VideoClip;
+  seed: number;
+  /** The caption the model was actually conditioned on. */
+  caption: string;
+  timings: Record<string, number>;
+}
+
+export interface GenerationOptions {
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
