@@ -6,6 +6,10 @@
         "native/src/addon.cc",
         "native/src/threadpool.cc",
         "native/src/gemm.cc",
+        "native/src/gemm_binding.cc",
+        "native/src/gemm_avx512.cc",
+        "native/src/gemm_avx2.cc",
+        "native/src/gemm_portable.cc",
         "native/src/ops.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

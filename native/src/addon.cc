@@ -2,7 +2,7 @@
 #include <napi.h>
 
 namespace tessera {
-void RegisterGemm(Napi::Env env, Napi::Object exports);  // gemm.cc: sgemm, sgemmBatched, isa, threads, peak
+void RegisterGemm(Napi::Env env, Napi::Object exports);  // gemm_binding.cc: sgemm, sgemmBatched, isa, threads, peak
 void RegisterOps(Napi::Env env, Napi::Object exports);   // ops.cc (+ files it includes): everything else
 }  // namespace tessera
 

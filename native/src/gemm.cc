@@ -1,19 +1,293 @@
-// Placeholder naive gemm until the packed, register-blocked kernels land (same signatures).
-#include <napi.h>
+// Packed, cache-blocked sgemm driver (the GotoBLAS / BLIS scheme) and ISA dispatch.
+//
+// Loop nest, outermost first (sizes come from the active GemmKernel):
+//   i0 over M by m_block   pack op(A)[i0.., p0..] * alpha into mr-row panels      (L3-sized)
+//   p0 over K by kc          ...
+//   j0 over N by n_block     pack op(B)[p0.., j0..] into nr-column panels         (L2-resident)
+//   ir over the block by mr    one A micro-panel, mr x kc                         (L1-resident)
+//   jr over the block by nr      micro-kernel: mr x nr tile of C in registers
+// Packing makes every micro-kernel read unit-stride and aligned whatever the transposes and leading
+// dimensions, and pads edges with zeros so the kernel always computes a full tile; partial tiles go
+// through a scratch tile and only their valid part is merged into C.
 #include "gemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "gemm_kernels.h"
+#include "threadpool.h"
+
 namespace tessera {
-void sgemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-                  const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) {
-      float s = 0;
-      for (int64_t p = 0; p < k; p++) s += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
-      c[i * ldc + j] = alpha * s + (beta == 0 ? 0 : beta * c[i * ldc + j]);
-    }
+namespace {
+
+// ---- ISA dispatch ----------------------------------------------------------------------------
+
+bool cpu_can_run(const GemmKernel* k) {
+  if (!k) return false;
+#if defined(__x86_64__)
+  std::string isa = k->isa;
+  if (isa == "avx512f") return __builtin_cpu_supports("avx512f");
+  if (isa == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return true;
 }
+
+// Best kernel this CPU can run whose rank is <= `cap` (0 portable, 1 avx2, 2 avx512f).
+const GemmKernel* best_kernel(int cap) {
+  const GemmKernel* ranked[] = {gemm_kernel_portable(), gemm_kernel_avx2(), gemm_kernel_avx512()};
+  for (int r = std::min(cap, 2); r > 0; r--)
+    if (cpu_can_run(ranked[r])) return ranked[r];
+  return ranked[0];
+}
+
+int isa_rank(const std::string& name) {
+  if (name == "avx512f" || name == "avx512") return 2;
+  if (name == "avx2") return 1;
+  if (name == "portable") return 0;
+  return -1;
+}
+
+const GemmKernel* initial_kernel() {
+  const char* env = std::getenv("TESSERA_ISA");
+  int cap = env ? isa_rank(env) : 2;
+  return best_kernel(cap < 0 ? 2 : cap);
+}
+
+std::atomic<const GemmKernel*> g_kernel{initial_kernel()};
+
+// ---- packing ------------------------------------------------------------------------------------
+
+// 64-byte aligned scratch that grows on demand; one per thread (every pool thread packs its own panels).
+class PackBuffer {
+ public:
+  ~PackBuffer() { std::free(data_); }
+  float* get(size_t floats) {
+    if (floats > capacity_) {
+      std::free(data_);
+      size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+      capacity_ = floats;
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+thread_local PackBuffer t_packed_a, t_packed_b;
+
+// Packs op(A)[0..rows, 0..kc) (a points at its top-left element) times alpha into panels of mr rows:
+// panel q holds, for each p, the mr values op(A)[q*mr + i, p] contiguously; missing rows are zero.
+void pack_a(bool trans, const float* a, int64_t lda, int64_t rows, int64_t kc, float alpha, int mr, float* dst) {
+  for (int64_t i0 = 0; i0 < rows; i0 += mr, dst += mr * kc) {
+    int valid = int(std::min<int64_t>(mr, rows - i0));
+    if (trans) {  // op(A)[i, p] = a[p*lda + i]: each p is a contiguous run of rows
+      for (int64_t p = 0; p < kc; p++) {
+        const float* src = a + p * lda + i0;
+        float* out = dst + p * mr;
+        for (int i = 0; i < valid; i++) out[i] = alpha * src[i];
+        for (int i = valid; i < mr; i++) out[i] = 0.0f;
+      }
+    } else {  // op(A)[i, p] = a[i*lda + p]: read each row contiguously, scatter with stride mr
+      for (int i = 0; i < valid; i++) {
+        const float* src = a + (i0 + i) * lda;
+        for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = alpha * src[p];
+      }
+      for (int i = valid; i < mr; i++)
+        for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = 0.0f;
+    }
+  }
+}
+
+// Packs op(B)[0..kc, 0..cols) into panels of nr columns: panel q holds, for each p, the nr values
+// op(B)[p, q*nr + j] contiguously; missing columns are zero.
+void pack_b(bool trans, const float* b, int64_t ldb, int64_t kc, int64_t cols, int nr, float* dst) {
+  for (int64_t j0 = 0; j0 < cols; j0 += nr, dst += nr * kc) {
+    int valid = int(std::min<int64_t>(nr, cols - j0));
+    if (trans) {  // op(B)[p, j] = b[j*ldb + p]
+      for (int j = 0; j < valid; j++) {
+        const float* src = b + (j0 + j) * ldb;
+        for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = src[p];
+      }
+      for (int j = valid; j < nr; j++)
+        for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = 0.0f;
+    } else {  // op(B)[p, j] = b[p*ldb + j]: each p is a contiguous run of columns
+      for (int64_t p = 0; p < kc; p++) {
+        float* out = dst + p * nr;
+        std::memcpy(out, b + p * ldb + j0, valid * sizeof(float));
+        for (int j = valid; j < nr; j++) out[j] = 0.0f;
+      }
+    }
+  }
+}
+
+// C[0..rows, 0..cols) = tile + beta * C for a partial tile computed into scratch (row stride nr).
+void merge_tile(const float* tile, int nr, int rows, int cols, float beta, float* c, int64_t ldc) {
+  for (int i = 0; i < rows; i++) {
+    float* row = c + i * ldc;
+    const float* t = tile + i * nr;
+    if (beta == 0.0f)
+      for (int j = 0; j < cols; j++) row[j] = t[j];
+    else
+      for (int j = 0; j < cols; j++) row[j] = t[j] + beta * row[j];
+  }
+}
+
+// C = beta * C (the whole product when k == 0 or alpha == 0).
+void scale_c(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; i++) {
+    float* row = c + i * ldc;
+    if (beta == 0.0f) std::fill(row, row + n, 0.0f);
+    else if (beta != 1.0f)
+      for (int64_t j = 0; j < n; j++) row[j] *= beta;
+  }
+}
+
+void gemm_blocked(const GemmKernel& K, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0.0f) return scale_c(m, n, beta, c, ldc);
+  const int mr = K.mr, nr = K.nr;
+  static const int64_t XKC = getenv("XKC") ? atoi(getenv("XKC")) : K.kc, XNB = getenv("XNB") ? atoi(getenv("XNB")) : K.n_block, XMB = getenv("XMB") ? atoi(getenv("XMB")) : K.m_block; // TUNING-HACK
+  const int64_t m_block = std::min<int64_t>(XMB, (m + mr - 1) / mr * mr);
+  const int64_t kc_max = std::min<int64_t>(XKC, k);
+  const int64_t n_block = std::min<int64_t>(XNB, (n + nr - 1) / nr * nr);
+  float* packed_a = t_packed_a.get(size_t(m_block) * kc_max);
+  float* packed_b = t_packed_b.get(size_t(n_block) * kc_max);
+  alignas(64) float scratch[kMaxMicroTile];
+
+  for (int64_t i0 = 0; i0 < m; i0 += m_block) {
+    const int64_t mb = std::min(m_block, m - i0);
+    for (int64_t p0 = 0; p0 < k; p0 += kc_max) {
+      const int64_t kc = std::min(kc_max, k - p0);
+      const float beta_block = p0 == 0 ? beta : 1.0f;  // later k blocks accumulate onto the first
+      pack_a(ta, ta ? a + p0 * lda + i0 : a + i0 * lda + p0, lda, mb, kc, alpha, mr, packed_a);
+      for (int64_t j0 = 0; j0 < n; j0 += n_block) {
+        const int64_t nb = std::min(n_block, n - j0);
+        pack_b(tb, tb ? b + j0 * ldb + p0 : b + p0 * ldb + j0, ldb, kc, nb, nr, packed_b);
+        for (int64_t ir = 0; ir < mb; ir += mr) {
+          const float* a_panel = packed_a + ir * kc;
+          const int rows = int(std::min<int64_t>(mr, mb - ir));
+          for (int64_t jr = 0; jr < nb; jr += nr) {
+            const float* b_panel = packed_b + jr * kc;
+            float* c_tile = c + (i0 + ir) * ldc + j0 + jr;
+            const int cols = int(std::min<int64_t>(nr, nb - jr));
+            if (rows == mr && cols == nr) {
+              K.micro(kc, a_panel, b_panel, c_tile, ldc, beta_block);
+            } else {
+              K.micro(kc, a_panel, b_panel, scratch, nr, 0.0f);
+              merge_tile(scratch, nr, rows, cols, beta_block, c_tile, ldc);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Below this many flops a product runs on one thread: waking the pool costs a few microseconds.
+constexpr double kParallelMinFlops = 4e6;
+
+void gemm_parallel(const GemmKernel& K, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+                   const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const int threads = in_parallel_region() ? 1 : pool_threads();
+  if (threads == 1 || 2.0 * double(m) * double(n) * double(k) < kParallelMinFlops)
+    return gemm_blocked(K, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  // Split the longer of M and N into one part per thread, on register-tile boundaries. Each part is an
+  // independent product with its own packing (the shared operand is packed twice, O(k*n) next to
+  // O(m*n*k/threads) flops), so threads never synchronise inside it and each keeps its B block in its own L2.
+  const bool split_rows = m >= n;
+  const int64_t tile = split_rows ? K.mr : K.nr;
+  const int64_t extent = split_rows ? m : n;
+  const int64_t tiles = (extent + tile - 1) / tile;
+  const int64_t parts = std::min<int64_t>(threads, tiles);
+  parallel_for(parts, 1, [&](int64_t first, int64_t last) {
+    for (int64_t part = first; part < last; part++) {
+      const int64_t begin = std::min(extent, tiles * part / parts * tile);
+      const int64_t end = std::min(extent, tiles * (part + 1) / parts * tile);
+      if (begin >= end) continue;
+      if (split_rows)
+        gemm_blocked(K, ta, tb, end - begin, n, k, alpha, ta ? a + begin : a + begin * lda, lda, b, ldb, beta,
+                     c + begin * ldc, ldc);
+      else
+        gemm_blocked(K, ta, tb, m, end - begin, k, alpha, a, lda, tb ? b + begin * ldb : b + begin, ldb, beta,
+                     c + begin, ldc);
+    }
+  });
+}
+
+}  // namespace
+
+// ---- public entry points ------------------------------------------------------------------------
+
+const GemmKernel& active_gemm_kernel() { return *g_kernel.load(std::memory_order_relaxed); }
+
+bool set_gemm_isa(const char* name) {
+  int rank = isa_rank(name);
+  if (rank < 0) return false;
+  const GemmKernel* k = best_kernel(rank);
+  if (isa_rank(k->isa) != rank) return false;  // this CPU cannot run the one asked for
+  g_kernel.store(k);
+  return true;
+}
+
 void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
            const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  sgemm_serial(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  gemm_parallel(active_gemm_kernel(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
-void RegisterGemm(Napi::Env, Napi::Object) {}
+
+void sgemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                  const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  gemm_blocked(active_gemm_kernel(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void sgemm_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                   int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b, float beta, float* c,
+                   int64_t ldc, int64_t stride_c, int64_t batch) {
+  if (batch <= 0) return;
+  const GemmKernel& K = active_gemm_kernel();
+  const int threads = in_parallel_region() ? 1 : pool_threads();
+  // Whole products per thread when there are enough of them (and C blocks do not alias: stride 0 on C
+  // means every product writes the same matrix, which must then happen in order).
+  if (threads > 1 && batch >= threads && stride_c != 0) {
+    parallel_for(batch, 1, [&](int64_t first, int64_t last) {
+      for (int64_t i = first; i < last; i++)
+        gemm_blocked(K, ta, tb, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta,
+                     c + i * stride_c, ldc);
+    });
+    return;
+  }
+  for (int64_t i = 0; i < batch; i++)
+    gemm_parallel(K, ta, tb, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta, c + i * stride_c,
+                  ldc);
+}
+
+double measure_peak_gflops(int threads, double seconds) {
+  using Clock = std::chrono::steady_clock;
+  const GemmKernel& K = active_gemm_kernel();
+  const int saved_threads = pool_threads();
+  threads = std::max(1, threads);
+  if (threads > saved_threads) pool_set_threads(threads);
+  std::vector<double> flops(threads, 0.0);
+  std::vector<float> sinks(threads, 0.0f);
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  parallel_for(threads, 1, [&](int64_t first, int64_t last) {
+    for (int64_t t = first; t < last; t++)
+      while (Clock::now() < deadline) flops[t] += K.fma_loop(1 << 16, &sinks[t]);
+  });
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  if (threads > saved_threads) pool_set_threads(saved_threads);
+  double total = 0;
+  for (double f : flops) total += f;
+  return total / elapsed / 1e9;
+}
+
 }  // namespace tessera

@@ -1,0 +1,169 @@
+/**
+ * Engine benchmarks: attention, one pre-norm transformer block, and a full DiT training step — the same work as
+ * /work/shared/reference/pytorch_dit_step.py (8 blocks, width 384, 6 heads, MLP 4x, adaLN-Zero, 4 x 256 tokens
+ * of 48-dim patches, MSE, AdamW), built directly on engine ops so it measures the engine and nothing above it.
+ * Each figure is the median of several runs after warm-up, in milliseconds.
+ */
+import { Rng, Tensor, getKernels, noGrad } from '../engine/index.js';
+import * as E from '../engine/index.js';
+
+export interface EngineBenchResult {
+  attention_ms: { fwd: number; fwd_bwd: number };
+  block_forward_ms: number;
+  block_train_ms: number;
+  dit_train_step_ms: number;
+}
+
+export interface EngineBenchOptions {
+  /** Timed runs per figure (median reported); default 7 (3 for the DiT step). */
+  runs?: number;
+  warmup?: number;
+  /** Skip the DiT step (it dominates the time on the reference kernels). */
+  skipDit?: boolean;
+}
+
+const WIDTH = 384, HEADS = 6, HEAD_DIM = WIDTH / HEADS, BATCH = 4, TOKENS = 256, PATCH = 48, DEPTH = 8, FREQ = 256;
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function time(fn: () => void, runs: number, warmup: number): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    samples.push(performance.now() - t0);
+  }
+  return median(samples);
+}
+
+/** Parameters of the benchmark models: small normal init, all trainable. */
+class ParamStore {
+  readonly params: Tensor[] = [];
+  constructor(private readonly rng: Rng) {}
+  weight(out: number, inF: number): Tensor {
+    return this.add(Tensor.randn([out, inF], this.rng, 1 / Math.sqrt(inF)));
+  }
+  bias(n: number): Tensor {
+    return this.add(Tensor.zeros([n]));
+  }
+  ones(n: number): Tensor {
+    return this.add(Tensor.ones([n]));
+  }
+  private add(t: Tensor): Tensor {
+    this.params.push(t.requireGrad());
+    return t;
+  }
+}
+
+interface Linear {
+  w: Tensor;
+  b: Tensor;
+}
+const makeLinear = (p: ParamStore, inF: number, out: number): Linear => ({ w: p.weight(out, inF), b: p.bias(out) });
+const applyLinear = (x: Tensor, l: Linear): Tensor => E.linear(x, l.w, l.b);
+
+/** Multi-head self-attention on x [B, T, W] with a fused qkv projection. */
+function selfAttention(x: Tensor, qkv: Linear, proj: Linear): Tensor {
+  const [b, t] = x.shape as [number, number, number];
+  const heads = E.permute(E.reshape(applyLinear(x, qkv), [b, t, 3, HEADS, HEAD_DIM]), [2, 0, 3, 1, 4]);
+  const [q, k, v] = E.chunk(heads, 3, 0).map((h) => E.squeeze(h, 0)) as [Tensor, Tensor, Tensor];
+  const o = E.attention(q, k, v);
+  return applyLinear(E.reshape(E.permute(o, [0, 2, 1, 3]), [b, t, WIDTH]), proj);
+}
+
+interface Block {
+  qkv: Linear;
+  proj: Linear;
+  fc1: Linear;
+  fc2: Linear;
+}
+function makeBlock(p: ParamStore): Block {
+  return { qkv: makeLinear(p, WIDTH, 3 * WIDTH), proj: makeLinear(p, WIDTH, WIDTH), fc1: makeLinear(p, WIDTH, 4 * WIDTH), fc2: makeLinear(p, 4 * WIDTH, WIDTH) };
+}
+
+/** Pre-norm transformer block: x + attn(ln(x)), then x + mlp(ln(x)). */
+function plainBlock(x: Tensor, blk: Block, ln: Tensor[]): Tensor {
+  x = E.add(x, selfAttention(E.layerNorm(x, ln[0]!, ln[1]!), blk.qkv, blk.proj));
+  return E.add(x, applyLinear(E.gelu(applyLinear(E.layerNorm(x, ln[2]!, ln[3]!), blk.fc1)), blk.fc2));
+}
+
+interface DitBlock extends Block {
+  ada: Linear;
+}
+
+/** DiT block with adaLN-Zero: six modulations from the conditioning vector c [B, W]. */
+function ditBlock(x: Tensor, c: Tensor, blk: DitBlock): Tensor {
+  const mods = E.chunk(E.unsqueeze(applyLinear(E.silu(c), blk.ada), 1), 6, 2);
+  const [shiftA, scaleA, gateA, shiftM, scaleM, gateM] = mods as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
+  const modulate = (h: Tensor, shift: Tensor, scale: Tensor): Tensor => E.add(E.mul(h, E.add(scale, 1)), shift);
+  x = E.add(x, E.mul(gateA, selfAttention(modulate(E.layerNorm(x), shiftA, scaleA), blk.qkv, blk.proj)));
+  const h = modulate(E.layerNorm(x), shiftM, scaleM);
+  return E.add(x, E.mul(gateM, applyLinear(E.gelu(applyLinear(h, blk.fc1)), blk.fc2)));
+}
+
+export async function benchEngine(options: EngineBenchOptions = {}): Promise<EngineBenchResult> {
+  const runs = options.runs ?? 7, warmup = options.warmup ?? 2;
+  const kernels = getKernels('float32');
+  const rng = new Rng(0);
+
+  // ---- attention ----
+  const qkvShape = [BATCH, HEADS, TOKENS, HEAD_DIM];
+  const q = Tensor.randn(qkvShape, rng).requireGrad(), k = Tensor.randn(qkvShape, rng).requireGrad(), v = Tensor.randn(qkvShape, rng).requireGrad();
+  const dOut = Tensor.randn(qkvShape, rng);
+  const attnFwd = time(() => noGrad(() => E.attention(q, k, v)), runs, warmup);
+  const attnFwdBwd = time(() => E.attention(q, k, v).backward(dOut), runs, warmup);
+
+  // ---- one pre-norm block ----
+  const blockParams = new ParamStore(rng.fork('block'));
+  const blk = makeBlock(blockParams);
+  const ln = [blockParams.ones(WIDTH), blockParams.bias(WIDTH), blockParams.ones(WIDTH), blockParams.bias(WIDTH)];
+  const x = Tensor.randn([BATCH, TOKENS, WIDTH], rng);
+  const dx = Tensor.randn([BATCH, TOKENS, WIDTH], rng);
+  const blockForward = time(() => noGrad(() => plainBlock(x, blk, ln)), runs, warmup);
+  const blockTrain = time(() => plainBlock(x, blk, ln).backward(dx), runs, warmup);
+
+  // ---- DiT training step ----
+  let ditStep = NaN;
+  if (!options.skipDit) {
+    const p = new ParamStore(rng.fork('dit'));
+    const inp = makeLinear(p, PATCH, WIDTH);
+    const t1 = makeLinear(p, FREQ, WIDTH), t2 = makeLinear(p, WIDTH, WIDTH);
+    const blocks: DitBlock[] = Array.from({ length: DEPTH }, () => ({ ...makeBlock(p), ada: makeLinear(p, WIDTH, 6 * WIDTH) }));
+    const out = makeLinear(p, WIDTH, PATCH);
+    const moments = p.params.map((t) => ({ m: new Float32Array(t.size), v: new Float32Array(t.size) }));
+    const xs = Tensor.randn([BATCH, TOKENS, PATCH], rng), ys = Tensor.randn([BATCH, TOKENS, PATCH], rng);
+    const tf = Tensor.randn([BATCH, FREQ], rng);
+    let step = 0;
+    const trainStep = (): void => {
+      for (const t of p.params) t.zeroGrad();
+      const c = applyLinear(E.silu(applyLinear(tf, t1)), t2);
+      let h = applyLinear(xs, inp);
+      for (const blkD of blocks) h = ditBlock(h, c, blkD);
+      E.mseLoss(applyLinear(h, out), ys).backward();
+      step++;
+      p.params.forEach((t, i) => {
+        kernels.adamw(t.data, t.grad!.data, moments[i]!.m, moments[i]!.v, t.size, 1e-4, 0.9, 0.999, 1e-8, 0.01, step);
+      });
+    };
+    ditStep = time(trainStep, options.runs ?? 3, Math.min(warmup, 2));
+  }
+
+  return {
+    attention_ms: { fwd: attnFwd, fwd_bwd: attnFwdBwd },
+    block_forward_ms: blockForward,
+    block_train_ms: blockTrain,
+    dit_train_step_ms: ditStep,
+  };
+}
+
+/** Parameter count of the benchmark DiT (for reports). */
+export function ditParameterCount(): number {
+  const linear = (i: number, o: number): number => i * o + o;
+  const block = linear(WIDTH, 3 * WIDTH) + linear(WIDTH, WIDTH) + linear(WIDTH, 4 * WIDTH) + linear(4 * WIDTH, WIDTH) + linear(WIDTH, 6 * WIDTH);
+  return linear(PATCH, WIDTH) + linear(FREQ, WIDTH) + linear(WIDTH, WIDTH) + DEPTH * block + linear(WIDTH, PATCH);
+}

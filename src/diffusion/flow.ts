@@ -1,0 +1,112 @@
+/**
+ * Rectified flow. Data x0 and Gaussian noise eps are joined by a straight line
+ *
+ *   x_t = (1 - t) x0 + t eps,   t in [0, 1] (0 = data, 1 = noise),
+ *
+ * whose velocity dx_t/dt = eps - x0 is what the model learns to predict. Sampling integrates that ODE from t = 1 to
+ * t = 0 (see schedulers.ts).
+ */
+import { Tensor, mul, square, sub, sum, div } from '../engine/index.js';
+import type { Rng } from '../engine/index.js';
+import { invalidArgument, TesseraError } from '../errors.js';
+
+/** x_t for a batch: x0 and noise [B, ...], t one value per sample. A constant (no graph). */
+export function addNoise(x0: Tensor, noise: Tensor, t: ArrayLike<number>): Tensor {
+  checkSame('noise', x0, noise);
+  const B = x0.shape[0]!;
+  if (t.length !== B) throw invalidArgument('t', `expected one time per sample (${B}), got ${t.length}`);
+  const per = x0.size / B;
+  const out = new Float32Array(x0.size);
+  for (let b = 0; b < B; b++) {
+    const tb = t[b]!;
+    for (let i = b * per; i < (b + 1) * per; i++) out[i] = (1 - tb) * x0.data[i]! + tb * noise.data[i]!;
+  }
+  return Tensor.from(out, x0.shape);
+}
+
+/** The regression target v = eps - x0. */
+export function velocityTarget(x0: Tensor, noise: Tensor): Tensor {
+  checkSame('noise', x0, noise);
+  const out = new Float32Array(x0.size);
+  for (let i = 0; i < out.length; i++) out[i] = noise.data[i]! - x0.data[i]!;
+  return Tensor.from(out, x0.shape);
+}
+
+/**
+ * t = sigmoid(mean + std * n), n ~ N(0, 1): the logit-normal of SD3, which spends more training on middle times,
+ * where the velocity is hardest to predict, than uniform sampling does.
+ */
+export function sampleLogitNormal(rng: Rng, n: number, { mean = 0, std = 1 }: { mean?: number; std?: number } = {}): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-(mean + std * rng.normal())));
+  return out;
+}
+
+/**
+ * Time shift t' = s t / (1 + (s - 1) t). With s > 1 more of the schedule is spent at high noise, which larger
+ * latents need: they hold more redundant pixels, so the same t destroys less of their content.
+ * Endpoints are fixed (0 -> 0, 1 -> 1) and the map is monotone.
+ */
+export function shiftTime(t: number, shift: number): number {
+  if (!(shift > 0)) throw invalidArgument('shift', `expected a positive number, got ${shift}`);
+  return (shift * t) / (1 + (shift - 1) * t);
+}
+
+export interface ResolutionShiftOptions {
+  /** Token count at which no shift is applied (default 256, e.g. one 32x32 latent image at patch 2). */
+  baseTokens?: number;
+  /** Clamp of the shift (default [1, 6]). */
+  minShift?: number;
+  maxShift?: number;
+}
+
+/**
+ * Shift for a latent of `numTokens` tokens: s = sqrt(numTokens / baseTokens), SD3's rule for keeping the
+ * signal-to-noise ratio per unit of content constant as resolution and duration grow (Open-Sora applies the same
+ * square root to the space-time token count).
+ */
+export function resolutionShift(numTokens: number, { baseTokens = 256, minShift = 1, maxShift = 6 }: ResolutionShiftOptions = {}): number {
+  if (!(numTokens > 0)) throw invalidArgument('numTokens', `expected a positive number, got ${numTokens}`);
+  return Math.min(maxShift, Math.max(minShift, Math.sqrt(numTokens / baseTokens)));
+}
+
+/**
+ * Training loss: weighted mean squared error between predicted and target velocity,
+ * sum(w (pred - target)^2) / sum(w). The weight (same shape as pred, or omitted for all ones) removes conditioned
+ * frames from the loss without diluting it by their count.
+ */
+export function flowMatchingLoss(pred: Tensor, target: Tensor, weight?: Tensor): Tensor {
+  checkSame('target', pred, target);
+  const err = square(sub(pred, target));
+  if (!weight) return div(sum(err), pred.size);
+  checkSame('weight', pred, weight);
+  let total = 0;
+  for (let i = 0; i < weight.size; i++) total += weight.data[i]!;
+  if (total <= 0) throw invalidArgument('weight', 'all loss weights are zero: nothing to learn from');
+  return div(sum(mul(err, weight)), total);
+}
+
+/**
+ * Per-element loss weight that is 0 on latent frames given as conditions and 1 elsewhere, for latents
+ * [B, C, T, H, W] and a frame mask [B * T] (1 = given).
+ */
+export function unconditionedWeight(shape: readonly number[], frameMask: ArrayLike<number>): Tensor {
+  const [B, C, T, H, W] = shape as [number, number, number, number, number];
+  if (shape.length !== 5) throw invalidArgument('shape', `expected [B, C, T, H, W], got [${shape.join(', ')}]`);
+  if (frameMask.length !== B * T) throw invalidArgument('frameMask', `expected ${B * T} entries, got ${frameMask.length}`);
+  const w = Tensor.ones(shape);
+  const plane = H * W;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      if (frameMask[b * T + t]! === 0) continue;
+      for (let c = 0; c < C; c++) w.data.fill(0, ((b * C + c) * T + t) * plane, ((b * C + c) * T + t + 1) * plane);
+    }
+  }
+  return w;
+}
+
+function checkSame(name: string, a: Tensor, b: Tensor): void {
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new TesseraError('shape_mismatch', `${name}: expected shape [${a.shape.join(', ')}], got [${b.shape.join(', ')}]`, { param: name });
+  }
+}

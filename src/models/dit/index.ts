@@ -1,0 +1,15 @@
+export {
+  DiT,
+  DiTConfig,
+  DiTBlock,
+  PatchEmbed3D,
+  TimestepEmbedder,
+  SelfAttention,
+  CrossAttention,
+  FinalLayer,
+  rope3d,
+  ropeAxesPairs,
+  frameChannels,
+  batchTextConditions,
+} from './model.js';
+export type { DiTInput, TextCondition, FrameCondition, TokenGrid } from './model.js';

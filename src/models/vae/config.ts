@@ -1,0 +1,108 @@
+import { invalidArgument } from '../../errors.js';
+
+/**
+ * Shape of the causal video VAE. Spatial compression is patchSize * 2^(levels - 1) (space-to-depth first, then a
+ * strided conv between levels); temporal compression is 2^(number of levels that also halve time).
+ */
+export interface VaeConfig {
+  /** Pixel channels (3 for RGB). */
+  inChannels: number;
+  /** Channels of the latent (8-16). */
+  latentChannels: number;
+  /** Space-to-depth factor applied to pixels before the first conv: full resolution is never convolved. */
+  patchSize: number;
+  /** Feature channels per level, from the finest to the coarsest. */
+  channels: number[];
+  /** For each transition between levels (channels.length - 1 of them): does it also halve time? */
+  temporalDownsample: boolean[];
+  /** Residual blocks per level. */
+  layersPerLevel: number;
+  /** GroupNorm groups; must divide every entry of `channels`. */
+  groups: number;
+  /** Latents handed to the diffusion model are (z - shiftFactor) * scalingFactor, to be near unit variance. */
+  scalingFactor: number;
+  shiftFactor: number;
+}
+
+/**
+ * The default compresses 8x in space and 4x in time into 8 channels. It is sized for CPU: a 17-frame 128x128
+ * clip is convolved at 64x64 with 16 channels at most, and the wide layers run at the latent resolution.
+ */
+export const DEFAULT_VAE_CONFIG: Readonly<VaeConfig> = Object.freeze({
+  inChannels: 3,
+  latentChannels: 8,
+  patchSize: 2,
+  channels: [16, 32, 64],
+  temporalDownsample: [true, true],
+  layersPerLevel: 1,
+  groups: 8,
+  scalingFactor: 1,
+  shiftFactor: 0,
+});
+
+/** A full config from a partial one; every field is checked and a bad one is named. */
+export function resolveVaeConfig(partial: Partial<VaeConfig> = {}): VaeConfig {
+  const c: VaeConfig = {
+    ...DEFAULT_VAE_CONFIG,
+    channels: [...DEFAULT_VAE_CONFIG.channels],
+    temporalDownsample: [...DEFAULT_VAE_CONFIG.temporalDownsample],
+    ...partial,
+  };
+  const positive = (name: keyof VaeConfig, v: unknown) => {
+    if (!Number.isInteger(v) || (v as number) <= 0) throw invalidArgument(`vae.${name}`, `expected a positive integer, got ${JSON.stringify(v)}`);
+  };
+  positive('inChannels', c.inChannels);
+  positive('latentChannels', c.latentChannels);
+  positive('patchSize', c.patchSize);
+  positive('layersPerLevel', c.layersPerLevel);
+  positive('groups', c.groups);
+  if (!Array.isArray(c.channels) || c.channels.length === 0) {
+    throw invalidArgument('vae.channels', `expected a non-empty list of channel counts, got ${JSON.stringify(c.channels)}`);
+  }
+  for (const ch of c.channels) {
+    positive('channels', ch);
+    if (ch % c.groups !== 0) throw invalidArgument('vae.channels', `${ch} is not divisible by groups=${c.groups}`);
+  }
+  if (
+    !Array.isArray(c.temporalDownsample) || c.temporalDownsample.length !== c.channels.length - 1 ||
+    !c.temporalDownsample.every((v) => typeof v === 'boolean')
+  ) {
+    throw invalidArgument(
+      'vae.temporalDownsample',
+      `expected ${c.channels.length - 1} booleans (one per level transition), got ${JSON.stringify(c.temporalDownsample)}`,
+    );
+  }
+  for (const name of ['scalingFactor', 'shiftFactor'] as const) {
+    if (typeof c[name] !== 'number' || !Number.isFinite(c[name])) throw invalidArgument(`vae.${name}`, `expected a finite number, got ${JSON.stringify(c[name])}`);
+  }
+  if (c.scalingFactor === 0) throw invalidArgument('vae.scalingFactor', 'must not be 0');
+  return c;
+}
+
+/** Pixels per latent cell along height and width. */
+export function spatialFactor(c: VaeConfig): number {
+  return c.patchSize * 2 ** (c.channels.length - 1);
+}
+
+/** Frames per latent frame after the first (which stands alone): T = 1 + factor * (T' - 1). */
+export function temporalFactor(c: VaeConfig): number {
+  return 2 ** c.temporalDownsample.filter(Boolean).length;
+}
+
+/** Latent (frames, height, width) for a clip; throws naming the dimension that does not fit. */
+export function latentShape(c: VaeConfig, frames: number, height: number, width: number): [number, number, number] {
+  const s = spatialFactor(c);
+  const t = temporalFactor(c);
+  if (!Number.isInteger(frames) || frames < 1 || (frames - 1) % t !== 0) {
+    throw invalidArgument('frames', `expected 1 + ${t}k frames (1, ${1 + t}, ${1 + 2 * t}, ...), got ${frames}`);
+  }
+  if (!Number.isInteger(height) || height < s || height % s !== 0) throw invalidArgument('height', `expected a multiple of ${s}, got ${height}`);
+  if (!Number.isInteger(width) || width < s || width % s !== 0) throw invalidArgument('width', `expected a multiple of ${s}, got ${width}`);
+  return [1 + (frames - 1) / t, height / s, width / s];
+}
+
+/** Pixel (frames, height, width) decoded from a latent of the given size. */
+export function pixelShape(c: VaeConfig, latentFrames: number, latentHeight: number, latentWidth: number): [number, number, number] {
+  const s = spatialFactor(c);
+  return [1 + (latentFrames - 1) * temporalFactor(c), latentHeight * s, latentWidth * s];
+}

@@ -1,0 +1,160 @@
+/**
+ * Building blocks of the causal video VAE. Tensors are NCTHW inside the model.
+ *
+ * Causality: every convolution pads time only at the front, so latent frame j depends on frames <= its last input
+ * frame and the first frame is encoded on its own (an image is a 1-frame video). Normalisation is per frame, so
+ * nothing mixes frames except the causal convolutions. Together these make chunked processing exact: a clip cut
+ * into chunks, with each causal conv carrying its last input frames from one chunk to the next (`CausalCache`),
+ * gives the same result as the whole clip at once.
+ */
+import { Tensor, concat, conv3d, repeatInterleave, silu } from '../../engine/index.js';
+import type { Rng } from '../../engine/index.js';
+import { Conv3d, GroupNorm, Module } from '../../nn/index.js';
+import type { Triple } from '../../nn/index.js';
+
+/**
+ * State carried between chunks: for each causal conv the input frames its next output still needs, and which
+ * temporal upsamplers have already emitted their first frame.
+ */
+export class CausalCache {
+  private readonly tails = new Map<Module, Tensor>();
+  private readonly started = new Set<Module>();
+
+  takeTail(conv: Module): Tensor | undefined {
+    return this.tails.get(conv);
+  }
+
+  keepTail(conv: Module, frames: Tensor): void {
+    this.tails.set(conv, frames.detach());
+  }
+
+  /** True the first time a module asks, false afterwards. */
+  firstCall(module: Module): boolean {
+    if (this.started.has(module)) return false;
+    this.started.add(module);
+    return true;
+  }
+}
+
+export interface CausalConvOptions {
+  rng: Rng;
+  stride?: Triple;
+  init?: 'kaiming' | 'xavier' | 'zeros';
+}
+
+/** A Conv3d padded only at the front of time (kt - 1 frames), with spatial 'same' padding. */
+export class CausalConv3d extends Conv3d {
+  constructor(cIn: number, cOut: number, kernel: Triple, { rng, stride = [1, 1, 1], init = 'kaiming' }: CausalConvOptions) {
+    super(cIn, cOut, kernel, { rng, stride, causal: true, init });
+  }
+
+  override forward(x: Tensor, cache?: CausalCache): Tensor {
+    const [kt] = this.kernel;
+    if (cache === undefined || kt === 1) return super.forward(x);
+    // The zero frames of the unchunked padding become, after the first chunk, the real frames before the chunk.
+    const [n, c, , h, w] = x.shape as [number, number, number, number, number];
+    const past = cache.takeTail(this) ?? Tensor.zeros([n, c, kt - 1, h, w]);
+    const input = concat([past, x], 2);
+    const [, , ph, pw] = this.padding;
+    const out = conv3d(input, this.weight, this.bias ?? undefined, { stride: this.stride, padding: [0, 0, ph, pw] });
+    // Frames from the first one the next output window starts at are still needed.
+    cache.keepTail(this, input.slice(2, out.shape[2]! * this.stride[0]));
+    return out;
+  }
+}
+
+/** GroupNorm applied to each frame on its own, so the result for a frame does not depend on other frames. */
+export class FrameGroupNorm extends GroupNorm {
+  override forward(x: Tensor): Tensor {
+    const [n, c, t, h, w] = x.shape as [number, number, number, number, number];
+    const frames = x.permute([0, 2, 1, 3, 4]).reshape([n * t, c, h, w]);
+    return super.forward(frames).reshape([n, t, c, h, w]).permute([0, 2, 1, 3, 4]);
+  }
+}
+
+/** norm -> SiLU -> conv, twice, plus a skip (1x1x1 conv when the width changes). Starts as the identity. */
+export class ResBlock extends Module {
+  norm1: FrameGroupNorm;
+  conv1: CausalConv3d;
+  norm2: FrameGroupNorm;
+  conv2: CausalConv3d;
+  skip: CausalConv3d | null;
+
+  constructor(cIn: number, cOut: number, groups: number, rng: Rng) {
+    super();
+    this.norm1 = new FrameGroupNorm(groups, cIn);
+    this.conv1 = new CausalConv3d(cIn, cOut, [3, 3, 3], { rng });
+    this.norm2 = new FrameGroupNorm(groups, cOut);
+    this.conv2 = new CausalConv3d(cOut, cOut, [3, 3, 3], { rng, init: 'zeros' });
+    this.skip = cIn === cOut ? null : new CausalConv3d(cIn, cOut, [1, 1, 1], { rng });
+  }
+
+  forward(x: Tensor, cache?: CausalCache): Tensor {
+    const h = this.conv1.forward(silu(this.norm1.forward(x)), cache);
+    const out = this.conv2.forward(silu(this.norm2.forward(h)), cache);
+    return out.add(this.skip ? this.skip.forward(x) : x);
+  }
+}
+
+/**
+ * Halves height and width with a strided conv, and time too when asked. In time the window is causal:
+ * output j sees frames 2j-2..2j, so frames 1 + 2k become 1 + k and frame 0 stays alone.
+ */
+export class Downsample extends Module {
+  conv: CausalConv3d;
+
+  constructor(cIn: number, cOut: number, time: boolean, rng: Rng) {
+    super();
+    this.conv = new CausalConv3d(cIn, cOut, [time ? 3 : 1, 3, 3], { rng, stride: [time ? 2 : 1, 2, 2] });
+  }
+
+  forward(x: Tensor, cache?: CausalCache): Tensor {
+    return this.conv.forward(x, cache);
+  }
+}
+
+/**
+ * Doubles height and width (nearest, then a conv), and time too when asked: every frame is repeated except
+ * the very first, so 1 + k frames become 1 + 2k, mirroring Downsample.
+ */
+export class Upsample extends Module {
+  readonly time: boolean;
+  conv: CausalConv3d;
+
+  constructor(cIn: number, cOut: number, time: boolean, rng: Rng) {
+    super();
+    this.time = time;
+    this.conv = new CausalConv3d(cIn, cOut, [3, 3, 3], { rng });
+  }
+
+  forward(x: Tensor, cache?: CausalCache): Tensor {
+    let up = repeatInterleave(repeatInterleave(x, 2, 3), 2, 4);
+    if (this.time) {
+      up = repeatInterleave(up, 2, 2);
+      const first = cache === undefined || cache.firstCall(this);
+      if (first) up = up.slice(2, 1);
+    }
+    return this.conv.forward(up, cache);
+  }
+}
+
+/** [N, C, T, H, W] -> [N, C*p*p, T, H/p, W/p]: each p x p pixel patch becomes channels. */
+export function spaceToDepth(x: Tensor, p: number): Tensor {
+  if (p === 1) return x;
+  const [n, c, t, h, w] = x.shape as [number, number, number, number, number];
+  return x
+    .reshape([n, c, t, h / p, p, w / p, p])
+    .permute([0, 1, 4, 6, 2, 3, 5])
+    .reshape([n, c * p * p, t, h / p, w / p]);
+}
+
+/** Inverse of spaceToDepth. */
+export function depthToSpace(x: Tensor, p: number): Tensor {
+  if (p === 1) return x;
+  const [n, cpp, t, h, w] = x.shape as [number, number, number, number, number];
+  const c = cpp / (p * p);
+  return x
+    .reshape([n, c, p, p, t, h, w])
+    .permute([0, 1, 4, 5, 2, 6, 3])
+    .reshape([n, c, t, h * p, w * p]);
+}

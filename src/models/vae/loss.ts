@@ -1,0 +1,67 @@
+/**
+ * Training objective of the VAE: L1 reconstruction, L1 on image gradients (edges and motion must survive, not
+ * only mean colour), and a small KL term that keeps the latent near a unit Gaussian for the diffusion model.
+ */
+import { Tensor, l1Loss } from '../../engine/index.js';
+import type { Rng } from '../../engine/index.js';
+import type { CausalVideoVAE } from './vae.js';
+
+export interface VaeLossOptions {
+  rng: Rng;
+  /** Weight of the finite-difference L1 term (default 0.5). */
+  gradientWeight?: number;
+  /** Weight of the per-element mean KL (default 1e-6). */
+  klWeight?: number;
+  /** Decode the mean instead of a sample (a deterministic autoencoder; default false). */
+  useMean?: boolean;
+}
+
+export interface VaeLoss {
+  loss: Tensor;
+  reconstruction: number;
+  gradient: number;
+  kl: number;
+  /** The decoded clip, unclamped. */
+  output: Tensor;
+}
+
+/** Differences between neighbours along one axis. */
+function diff(x: Tensor, axis: number): Tensor {
+  const n = x.shape[axis]!;
+  return x.slice(axis, 1, n).sub(x.slice(axis, 0, n - 1));
+}
+
+/** Mean L1 distance between the finite differences of two NCTHW clips along H, W and (if > 1 frame) T. */
+export function gradientL1(pred: Tensor, target: Tensor): Tensor {
+  const axes = [3, 4];
+  if (pred.shape[2]! > 1) axes.push(2);
+  let total: Tensor | null = null;
+  for (const axis of axes) {
+    const term = l1Loss(diff(pred, axis), diff(target, axis));
+    total = total ? total.add(term) : term;
+  }
+  return total!.mul(1 / axes.length);
+}
+
+export function vaeLoss(vae: CausalVideoVAE, x: Tensor, options: VaeLossOptions): VaeLoss {
+  const { rng, gradientWeight = 0.5, klWeight = 1e-6, useMean = false } = options;
+  const posterior = vae.encode(x);
+  const z = useMean ? posterior.mean : posterior.sample(rng);
+  const output = vae.decode(z);
+  const reconstruction = l1Loss(output, x);
+  const gradient = gradientL1(output, x);
+  const kl = posterior.kl();
+  const loss = reconstruction.add(gradient.mul(gradientWeight)).add(kl.mul(klWeight));
+  return { loss, reconstruction: reconstruction.item(), gradient: gradient.item(), kl: kl.item(), output };
+}
+
+/** Peak signal-to-noise ratio in dB of clips in [-1, 1] (peak-to-peak 2). */
+export function psnr(pred: Tensor, target: Tensor): number {
+  let se = 0;
+  for (let i = 0; i < pred.size; i++) {
+    const d = Math.min(1, Math.max(-1, pred.data[i]!)) - target.data[i]!;
+    se += d * d;
+  }
+  const mse = se / pred.size;
+  return 10 * Math.log10(4 / Math.max(mse, 1e-12));
+}

@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng, Tensor } from '../../src/engine/index.js';
+import {
+  addNoise,
+  combineGuidance,
+  flowMatchingLoss,
+  guidedVelocity,
+  resolutionShift,
+  sampleLogitNormal,
+  shiftTime,
+  unconditionedWeight,
+  velocityTarget,
+} from '../../src/diffusion/index.js';
+
+test('x_t interpolates data and noise; x_t - t v recovers the data', () => {
+  const rng = new Rng(1);
+  const x0 = Tensor.randn([2, 3, 4], rng);
+  const eps = Tensor.randn([2, 3, 4], rng);
+  const t = [0, 0.7];
+  const xt = addNoise(x0, eps, t);
+  assert.deepEqual(xt.toArray().slice(0, 12), x0.toArray().slice(0, 12));
+  const v = velocityTarget(x0, eps);
+  for (let i = 12; i < 24; i++) {
+    assert.ok(Math.abs(xt.data[i]! - 0.7 * v.data[i]! - x0.data[i]!) < 1e-5);
+    assert.ok(Math.abs(xt.data[i]! + 0.3 * v.data[i]! - eps.data[i]!) < 1e-5);
+  }
+  assert.throws(() => addNoise(x0, eps, [0.5]), /t: expected one time per sample/);
+});
+
+test('logit-normal times lie in (0, 1) and centre on sigmoid(mean)', () => {
+  const t = sampleLogitNormal(new Rng(2), 4000);
+  assert.ok(t.every((v) => v > 0 && v < 1));
+  const sorted = Array.from(t).sort((a, b) => a - b);
+  assert.ok(Math.abs(sorted[2000]! - 0.5) < 0.03);
+  const shifted = Array.from(sampleLogitNormal(new Rng(2), 4000, { mean: 1 })).sort((a, b) => a - b);
+  assert.ok(Math.abs(shifted[2000]! - 1 / (1 + Math.exp(-1))) < 0.03);
+});
+
+test('time shift keeps endpoints, is monotone and matches s t / (1 + (s-1) t)', () => {
+  assert.equal(shiftTime(0, 3), 0);
+  assert.equal(shiftTime(1, 3), 1);
+  assert.ok(Math.abs(shiftTime(0.5, 3) - 0.75) < 1e-12);
+  assert.equal(shiftTime(0.3, 1), 0.3);
+  let prev = -1;
+  for (let i = 0; i <= 100; i++) {
+    const v = shiftTime(i / 100, 2.5);
+    assert.ok(v > prev && v >= i / 100 - 1e-12);
+    prev = v;
+  }
+  assert.equal(resolutionShift(256), 1);
+  assert.equal(resolutionShift(1024), 2);
+  assert.equal(resolutionShift(64), 1, 'clamped at 1 for small latents');
+  assert.ok(resolutionShift(1280) > resolutionShift(320));
+});
+
+test('flow matching loss: weighted mean that ignores conditioned frames', () => {
+  const pred = Tensor.zeros([1, 1, 2, 1, 2]);
+  pred.requiresGrad = true;
+  const target = Tensor.from([1, 1, 5, 5], [1, 1, 2, 1, 2]);
+  assert.ok(Math.abs(flowMatchingLoss(pred, target).item() - 13) < 1e-6); // (1+1+25+25)/4
+  const w = unconditionedWeight([1, 1, 2, 1, 2], [0, 1]); // frame 1 is given
+  assert.deepEqual(w.toArray(), [1, 1, 0, 0]);
+  const loss = flowMatchingLoss(pred, target, w);
+  assert.ok(Math.abs(loss.item() - 1) < 1e-6);
+  loss.backward();
+  assert.deepEqual(pred.grad!.toArray().map((g) => g + 0), [-1, -1, 0, 0]); // d/dp (p-1)^2 / 2 = p-1; +0 folds -0
+  assert.throws(() => flowMatchingLoss(pred, target, Tensor.zeros([1, 1, 2, 1, 2])), /all loss weights are zero/);
+});
+
+test('guidance: uncond + s (cond - uncond) from one doubled forward pass', () => {
+  const x = Tensor.from([1, 2], [1, 2]);
+  let calls = 0;
+  const v = guidedVelocity(x, 3, (doubled) => {
+    calls++;
+    assert.deepEqual(doubled.shape, [2, 2]);
+    // cond branch returns 2x, uncond branch returns x
+    return Tensor.from([2 * doubled.data[0]!, 2 * doubled.data[1]!, doubled.data[2]!, doubled.data[3]!], [2, 2]);
+  });
+  assert.equal(calls, 1);
+  assert.deepEqual(v.toArray(), [1 + 3 * 1, 2 + 3 * 2]);
+  assert.deepEqual(combineGuidance(Tensor.from([4, 0], [2, 1]), 1).toArray(), [4]);
+  const single = guidedVelocity(x, 1, () => assert.fail('no pair pass at scale 1'), (y) => y);
+  assert.equal(single, x);
+});
