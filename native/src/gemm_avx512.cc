@@ -1,13 +1,15 @@
-// AVX-512F micro-kernel: a 14 x 32 tile of C in 28 zmm accumulators.
+// AVX-512F micro-kernel: a 12 x 32 tile of C in 24 zmm accumulators.
 //
-// Per step of k it loads two vectors of packed B (32 columns) and broadcasts 14 values of packed A:
-// 28 FMAs for 16 loads, so the FMA pipe (one 512-bit FMA per cycle on Zen 4, two on Intel server parts)
-// stays the bottleneck. 28 accumulators + 2 B vectors + 1-2 broadcast registers fill the 32 zmm registers.
+// Per step of k it loads two vectors of packed B (32 columns) and broadcasts 12 values of packed A:
+// 24 FMAs for 14 loads, so the FMA pipes (two 512-bit FMAs per cycle on Zen 5, one on Zen 4) stay the
+// bottleneck. 24 accumulators + 2 B vectors + a broadcast leave 5 of the 32 zmm registers free: a 14 x 32
+// tile (28 accumulators) computes the same in L1 but makes GCC spill a B vector to the stack inside the
+// loop, which cost a third of the throughput.
 //
-// Blocking for Zen 4 (32 KB L1d, 1 MB L2 per core):
-//   kc = 384       the A micro-panel (14 x 384 floats = 21 KB) stays in L1 across a whole row of tiles;
-//   n_block = 480  the packed B block (384 x 480 floats = 720 KB) stays in L2 while every A panel sweeps it;
-//   m_block = 3080 rows of packed A (4.7 MB, L3); B is re-packed once per m_block.
+// Blocking for Zen 4 / Zen 5 (32 / 48 KB L1d, 1 MB L2 per core):
+//   kc = 384       the A micro-panel (12 x 384 floats = 18 KB) stays in L1 across a whole row of tiles;
+//   n_block = 320  the packed B block (384 x 320 floats = 480 KB) stays in L2 while every A panel sweeps it;
+//   m_block = 3072 rows of packed A (4.5 MB, L3); B is re-packed once per m_block.
 #include "gemm_kernels.h"
 
 #if defined(__x86_64__)
@@ -18,20 +20,24 @@
 namespace tessera {
 namespace {
 
-constexpr int kMR = 14, kNR = 32;
+constexpr int kMR = 12, kNR = 32;
 
-TESSERA_AVX512 void micro_14x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float beta) {
-  for (int i = 0; i < kMR; i++) {  // the tile is written at the end; fetch it while we compute
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + kNR - 1), _MM_HINT_T0);
+TESSERA_AVX512 void micro_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float beta) {
+  // The tile is written at the end; fetch it while we compute. (Rows are addressed by one moving pointer
+  // here and below: 12 precomputed row addresses would be kept live across the loop and push a B vector
+  // out of the registers.)
+  const float* next_row = c;
+  for (int i = 0; i < kMR; i++, next_row += ldc) {
+    _mm_prefetch(reinterpret_cast<const char*>(next_row), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(next_row + kNR - 1), _MM_HINT_T0);
   }
   __m512 acc[kMR][2];
-#pragma GCC unroll 14
+#pragma GCC unroll 12
   for (int i = 0; i < kMR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
 
   for (int64_t p = 0; p < kc; p++) {
     __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 14
+#pragma GCC unroll 12
     for (int i = 0; i < kMR; i++) {
       __m512 ai = _mm512_set1_ps(a[i]);
       acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
@@ -41,17 +47,17 @@ TESSERA_AVX512 void micro_14x32(int64_t kc, const float* a, const float* b, floa
     b += kNR;
   }
 
+  float* row = c;
   if (beta == 0.0f) {  // C may hold garbage (NaN): never read it
-#pragma GCC unroll 14
-    for (int i = 0; i < kMR; i++) {
-      _mm512_storeu_ps(c + i * ldc, acc[i][0]);
-      _mm512_storeu_ps(c + i * ldc + 16, acc[i][1]);
+#pragma GCC unroll 12
+    for (int i = 0; i < kMR; i++, row += ldc) {
+      _mm512_storeu_ps(row, acc[i][0]);
+      _mm512_storeu_ps(row + 16, acc[i][1]);
     }
   } else {
     __m512 vbeta = _mm512_set1_ps(beta);
-#pragma GCC unroll 14
-    for (int i = 0; i < kMR; i++) {
-      float* row = c + i * ldc;
+#pragma GCC unroll 12
+    for (int i = 0; i < kMR; i++, row += ldc) {
       _mm512_storeu_ps(row, _mm512_fmadd_ps(vbeta, _mm512_loadu_ps(row), acc[i][0]));
       _mm512_storeu_ps(row + 16, _mm512_fmadd_ps(vbeta, _mm512_loadu_ps(row + 16), acc[i][1]));
     }
@@ -78,7 +84,7 @@ TESSERA_AVX512 double fma_loop_avx512(int64_t iters, float* sink) {
   return double(iters) * kChains * 16 * 2;
 }
 
-const GemmKernel kKernel = {"avx512f", kMR, kNR, 384, 480, 14 * 220, micro_14x32, fma_loop_avx512};
+const GemmKernel kKernel = {"avx512f", kMR, kNR, 384, 320, 3072, micro_12x32, fma_loop_avx512};
 
 }  // namespace
 

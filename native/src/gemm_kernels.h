@@ -6,7 +6,7 @@
 
 namespace tessera {
 
-constexpr int kMaxMicroTile = 14 * 32;  // largest MR * NR of any kernel (scratch tile for edges)
+constexpr int kMaxMicroTile = 12 * 32;  // largest MR * NR of any kernel (scratch tile for edges)
 
 struct GemmKernel {
   const char* isa;  // "avx512f" | "avx2" | "portable"

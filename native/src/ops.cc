@@ -509,8 +509,9 @@ static Napi::Value AdamW(const Napi::CallbackInfo& info) {
   if (!a.ok()) return info.Env().Undefined();
   // Bias corrections in double: beta2^step is close to 1 for small steps.
   const double c1 = 1.0 / (1.0 - std::pow(beta1, step)), c2 = 1.0 / (1.0 - std::pow(beta2, step));
-  g_kernels->adamw(param, grad, m, v, n, float(lr), float(beta1), float(beta2), float(eps), float(weight_decay),
-                   float(c1), float(c2));
+  const AdamWStep st{float(lr),           float(beta1), float(beta2), float(1.0 - beta1), float(1.0 - beta2),
+                     float(eps),          float(weight_decay), float(c1),   float(c2)};
+  g_kernels->adamw(param, grad, m, v, n, st);
   return info.Env().Undefined();
 }
 

@@ -4,5 +4,5 @@ export type { DType, Operand, BackwardFn } from './tensor.js';
 export * from './ops.js';
 export { Rng } from './random.js';
 export type { RngState } from './random.js';
-export { getKernels, referenceKernels } from './kernels/index.js';
+export { getKernels, overrideKernels, referenceKernels } from './kernels/index.js';
 export type { Kernels, FloatArray, UnaryOp, BinaryOp, ReduceOp, Conv3dParams } from './kernels/types.js';

@@ -7,7 +7,11 @@ import { invalidArgument } from '../errors.js';
 export type MediaFormat = 'mp4' | 'webm' | 'gif' | 'webp' | 'png' | 'jpeg';
 
 /** Formats that hold one still image; a multi-frame clip becomes numbered files (see writeVideo). */
-export const STILL_FORMATS: ReadonlySet<MediaFormat> = new Set(['png', 'jpeg']);
+export type StillFormat = 'png' | 'jpeg';
+
+export function isStillFormat(format: MediaFormat): format is StillFormat {
+  return format === 'png' || format === 'jpeg';
+}
 
 const FORMAT_BY_EXTENSION: Readonly<Record<string, MediaFormat>> = {
   '.mp4': 'mp4',

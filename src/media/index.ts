@@ -9,3 +9,5 @@ export type { Fit, ImageReadOptions, ImageType, VideoReadOptions } from './read.
 export { decodeImage, readImage, readMedia, readVideo, sniffImageType } from './read.js';
 export { writeAtomically, writeFileAtomically } from './atomic.js';
 export { ffmpegPath } from './ffmpeg.js';
+export type { ResizeFit } from './resize.js';
+export { resizeClip } from './resize.js';

@@ -104,7 +104,10 @@ export async function readVideo(path: string, opts: VideoReadOptions = {}): Prom
     }
     throw new TesseraError('corrupt_file', `"${path}" holds no decodable video frames`, { param: path });
   }
-  const data = new Uint8Array(run.stdout.buffer, run.stdout.byteOffset, frames * frameBytes);
+  // Small outputs can live in Node's shared Buffer pool; copy those so the clip owns its whole ArrayBuffer.
+  const byteLength = frames * frameBytes;
+  const ownsBuffer = run.stdout.byteOffset === 0 && run.stdout.buffer.byteLength === byteLength;
+  const data = ownsBuffer ? new Uint8Array(run.stdout.buffer) : new Uint8Array(run.stdout.subarray(0, byteLength));
   return { frames, height, width, fps, data };
 }
 
@@ -150,7 +153,7 @@ async function probeVideo(path: string, signal: AbortSignal | undefined): Promis
   let width = Number(size[1]);
   let height = Number(size[2]);
   // ffmpeg applies rotation metadata while decoding, so a portrait phone video comes out transposed.
-  if (/rotate\s*:\s*-?(90|270)\b/.test(stderr)) [width, height] = [height, width];
+  if (/rotate\s*:\s*-?(90|270)\b|rotation of -?(90|270)\.00/.test(stderr)) [width, height] = [height, width];
   const fps = parseRate(/([\d.]+k?) fps/.exec(stream)?.[1]) ?? parseRate(/([\d.]+k?) tbr/.exec(stream)?.[1]) ?? 25;
   const duration = /Duration: (\d+):(\d+):([\d.]+)/.exec(stderr);
   const durationSeconds = duration ? Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3]) : undefined;

@@ -12,7 +12,7 @@ import sharp, { type Sharp } from 'sharp';
 import { TesseraError, invalidArgument } from '../errors.js';
 import { writeAtomically, writeFileAtomically } from './atomic.js';
 import { ffmpegReason, runFfmpeg } from './ffmpeg.js';
-import { STILL_FORMATS, formatFromPath, type MediaFormat } from './formats.js';
+import { formatFromPath, isStillFormat, type MediaFormat, type StillFormat } from './formats.js';
 import { clipByteLength, frameView, type VideoClip } from './types.js';
 
 export interface EncodeOptions {
@@ -40,7 +40,7 @@ const DEFAULT_IMAGE_QUALITY = 90;
 export async function writeVideo(path: string, clip: VideoClip, opts: EncodeOptions = {}): Promise<string[]> {
   const format = opts.format ?? formatFromPath(path);
   checkClip(clip);
-  if (STILL_FORMATS.has(format) && clip.frames > 1) return writeFrameSequence(path, clip, format, opts);
+  if (isStillFormat(format) && clip.frames > 1) return writeFrameSequence(path, clip, format, opts);
   if (isVideoCodecFormat(format)) {
     await writeAtomically(path, (tempPath) => encodeWithFfmpeg(clip, format, opts, tempPath, path));
   } else {
@@ -53,7 +53,7 @@ export async function writeVideo(path: string, clip: VideoClip, opts: EncodeOpti
 export async function encodeVideo(clip: VideoClip, format: MediaFormat, opts: Omit<EncodeOptions, 'format'> = {}): Promise<Buffer> {
   checkClip(clip);
   if (!isVideoCodecFormat(format)) {
-    if (STILL_FORMATS.has(format) && clip.frames > 1) {
+    if (isStillFormat(format) && clip.frames > 1) {
       throw new TesseraError('unsupported', `${format} holds a single frame but the clip has ${clip.frames}; use mp4, webm, gif or webp`);
     }
     return encodeWithSharp(clip, format, opts);
@@ -205,7 +205,7 @@ export function padToEven(clip: VideoClip): VideoClip {
   return { ...clip, width, height, data };
 }
 
-async function encodeWithSharp(clip: VideoClip, format: 'webp' | 'png' | 'jpeg', opts: EncodeOptions): Promise<Buffer> {
+async function encodeWithSharp(clip: VideoClip, format: 'webp' | StillFormat, opts: EncodeOptions): Promise<Buffer> {
   if (format !== 'webp') return toFormat(rawImage(frameView(clip, 0), clip.width, clip.height), format, opts.quality);
   // An animated WebP is the frames stacked vertically, cut into pages of one frame's height.
   const image = sharp(clip.data, { raw: { width: clip.width, height: clip.height * clip.frames, channels: 3, pageHeight: clip.height } });
@@ -213,14 +213,14 @@ async function encodeWithSharp(clip: VideoClip, format: 'webp' | 'png' | 'jpeg',
   return image.webp({ quality: imageQuality(opts.quality), ...animation }).toBuffer();
 }
 
-async function writeFrameSequence(path: string, clip: VideoClip, format: MediaFormat, opts: EncodeOptions): Promise<string[]> {
+async function writeFrameSequence(path: string, clip: VideoClip, format: StillFormat, opts: EncodeOptions): Promise<string[]> {
   const { dir, name, ext } = parse(path);
   const digits = Math.max(4, String(clip.frames - 1).length);
   const paths: string[] = [];
   for (let f = 0; f < clip.frames; f++) {
     const framePath = join(dir, `${name}_${String(f).padStart(digits, '0')}${ext}`);
     const frame: VideoClip = { ...clip, frames: 1, data: frameView(clip, f) };
-    await writeFileAtomically(framePath, await encodeWithSharp(frame, format as 'png' | 'jpeg', opts));
+    await writeFileAtomically(framePath, await encodeWithSharp(frame, format, opts));
     paths.push(framePath);
   }
   return paths;
@@ -250,7 +250,7 @@ function imageQuality(quality: number | undefined): number {
 }
 
 function checkStillImageFormat(format: MediaFormat, param: string): void {
-  if (format !== 'webp' && !STILL_FORMATS.has(format)) {
+  if (format !== 'webp' && !isStillFormat(format)) {
     throw invalidArgument(param, `expected an image format (.webp, .png, .jpg), got ${format}`);
   }
 }

@@ -78,6 +78,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { maxUploadBytes } = service.limits;
   const app = Fastify({
     logger: opts.logger ?? false,
+    // Clients keep connections alive (the SDK does); closing the server should not wait for them.
+    forceCloseConnections: true,
     // A JSON body may carry the image as a base64 data URL: 4/3 of the upload limit plus the other fields.
     bodyLimit: Math.ceil(maxUploadBytes * 1.4) + 256 * 1024,
   });

@@ -112,7 +112,7 @@ export const COLOUR_SYNONYMS: Record<string, ColourName> = {
   rose: 'pink', salmon: 'pink',
   turquoise: 'cyan', teal: 'cyan', aqua: 'cyan',
   tan: 'brown', chocolate: 'brown',
-  ivory: 'white', snowy: 'white',
+  ivory: 'white', pearl: 'white',
   gray: 'grey', silver: 'grey',
   ebony: 'black', jet: 'black',
 };

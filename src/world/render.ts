@@ -220,10 +220,10 @@ function drawObject(t: Target, kind: string, colour: Rgb, tint: Rgb, cx: number,
 }
 
 /** A snow flake: a small soft disc, cached like any other stamp. */
-function drawFlake(t: Target, cx: number, cy: number, radius: number, colour: Rgb): void {
+function drawFlake(t: Target, keyPrefix: string, cx: number, cy: number, radius: number, colour: Rgb): void {
   const qx = Math.round(cx * 2), qy = Math.round(cy * 2);
   const ix = qx >> 1, iy = qy >> 1, fx = (qx & 1) / 2, fy = (qy & 1) / 2;
-  const stamp = cachedStamp(`flake|${colour.join(',')}|${radius}|${fx}|${fy}`, () => {
+  const stamp = cachedStamp(`${keyPrefix}${radius}|${fx}|${fy}`, () => {
     const s = shapeStamp('circle', colour, radius, 0, fx, fy);
     for (let i = 0; i < s.rgba.length; i++) s.rgba[i]! *= 0.9;
     return s;
@@ -311,11 +311,12 @@ function drawWeather(t: Target, spec: SceneSpec, particles: Particle[], time: nu
   const unit = Math.min(spec.width, spec.height);
   const scale = Math.max(1, unit / 64);
   if (spec.weather === 'snow') {
-    const colour: Rgb = [250 * tint[0], 250 * tint[1], 255 * tint[2]];
+    const colour: Rgb = [Math.round(250 * tint[0]), Math.round(250 * tint[1]), Math.round(255 * tint[2])];
+    const key = `flake|${colour.join(',')}|`;
     for (const p of particles) {
       const y = ((p.y + 0.18 * p.speed * time) % 1) * spec.height;
       const x = (((p.x + 0.02 * Math.sin(2 * Math.PI * 0.5 * time + p.phase)) % 1) + 1) % 1 * spec.width;
-      drawFlake(t, x, y, Math.round((0.4 + 0.45 * p.size) * scale * 4) / 4, colour);
+      drawFlake(t, key, x, y, Math.round((0.4 + 0.45 * p.size) * scale * 4) / 4, colour);
     }
   } else if (spec.weather === 'rain') {
     const colour: Rgb = [185 * tint[0], 200 * tint[1], 230 * tint[2]];

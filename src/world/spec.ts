@@ -144,7 +144,7 @@ export function validateSpec(v: Json): SceneSpec {
   const bg = typeof v.background === 'string' ? { kind: v.background } : v.background;
   if (bg !== undefined && !isObject(bg)) throw invalidArgument('background', 'expected a background name or {kind, colour?}');
   const background: Background = { kind: oneOf(bg?.kind, BACKGROUNDS, 'background.kind', 'sky') };
-  if (background.kind === 'solid') background.colour = oneOf(bg?.colour, SOLID_BACKGROUND_COLOURS, 'background.colour', 'white');
+  if (background.kind === 'solid') background.colour = oneOf(bg?.colour, COLOUR_NAMES, 'background.colour', 'white');
   else if (bg?.colour !== undefined) throw invalidArgument('background.colour', `only a solid background takes a colour`);
   if (!Array.isArray(v.objects) || v.objects.length < 1 || v.objects.length > MAX_OBJECTS) {
     throw invalidArgument('objects', `expected an array of 1 to ${MAX_OBJECTS} objects`);
@@ -222,7 +222,7 @@ export function motionsFor(kind: string): MotionType[] {
 }
 
 /** Where an object should start so that its motion plays out inside the frame. */
-function startPosition(rng: Rng, motion: Motion): { x: number; y: number } {
+export function startPosition(rng: Rng, motion: Motion): { x: number; y: number } {
   const r = (lo: number, hi: number) => Math.round(rng.range(lo, hi) * 100) / 100;
   switch (motion.type) {
     case 'fall': case 'bounce': return { x: r(0.2, 0.8), y: r(0.15, 0.3) };
@@ -281,7 +281,7 @@ export function randomSpec(seed: number, opts: RandomSpecOptions = {}): SceneSpe
 }
 
 /** Nudges start positions apart (a few seeded tries) so objects do not begin on top of each other. */
-function spreadOut(objects: ObjectSpec[], rng: Rng): void {
+export function spreadOut(objects: ObjectSpec[], rng: Rng): void {
   for (let i = 1; i < objects.length; i++) {
     for (let attempt = 0; attempt < 12; attempt++) {
       const o = objects[i]!;
@@ -293,4 +293,16 @@ function spreadOut(objects: ObjectSpec[], rng: Rng): void {
       o.position = startPosition(rng, o.motion);
     }
   }
+}
+
+/**
+ * The facts of a scene that words can carry (what, how many, how it moves, where, weather, light, camera), as a
+ * canonical string: two specs with the same facts differ only in exact positions, physics and seed.
+ */
+export function sceneFacts(spec: SceneSpec): string {
+  const objects = spec.objects
+    .map((o) => [o.kind, o.colour ?? '-', o.size, o.motion.type, o.motion.direction ?? '-', o.motion.type === 'stay' ? '-' : o.motion.speed].join(' '))
+    .sort();
+  const bg = spec.background.kind === 'solid' ? `solid ${spec.background.colour}` : spec.background.kind;
+  return [`background ${bg}`, `camera ${spec.camera}`, `weather ${spec.weather}`, `lighting ${spec.lighting}`, ...objects].join('; ');
 }

@@ -162,6 +162,9 @@ test('native kernels agree with the reference', { skip: native === null ? 'nativ
       });
     }
   }
+  const c = new Float32Array(6).fill(NaN); // beta = 0 must overwrite, not scale, what C held
+  K.sgemm(false, false, 2, 3, 1, 1, Float32Array.from([1, 2]), 1, Float32Array.from([1, 2, 3]), 3, 0, c, 3);
+  assert.deepEqual(Array.from(c), [1, 2, 3, 2, 4, 6]);
   const [b, h, tq, tk, d] = [2, 3, 37, 70, 16];
   const q = f32(b * h * tq * d), k = f32(b * h * tk * d), v = f32(b * h * tk * d), dout = f32(b * h * tq * d);
   const mask = new Uint8Array(b * tk).map((_, i) => (i % 7 === 3 ? 0 : 1));

@@ -20,6 +20,12 @@ struct BinaryPlan {
   int64_t a_inner_stride = 1, b_inner_stride = 1;  // 0 or 1
 };
 
+// Scalars of one AdamW step, derived in double by the binding (1 - beta2 in float loses 4 digits).
+struct AdamWStep {
+  float lr, beta1, beta2, one_minus_beta1, one_minus_beta2, eps, weight_decay;
+  float bias_correction1, bias_correction2;  // 1 / (1 - beta^step)
+};
+
 struct IsaKernels {
   const char* name;
   void (*attention_forward)(const float* q, const float* k, const float* v, float* out, float* lse, int64_t b,
@@ -45,8 +51,7 @@ struct IsaKernels {
   void (*binary)(BinaryOp op, const BinaryPlan& plan, const float* a, const float* b, float* out);
   void (*scale)(const float* x, float alpha, float beta, float* out, int64_t n);
   void (*axpy)(float alpha, const float* x, float* y, int64_t n);
-  void (*adamw)(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
-                float eps, float weight_decay, float bias_correction1, float bias_correction2);
+  void (*adamw)(float* param, const float* grad, float* m, float* v, int64_t n, const AdamWStep& step);
 };
 
 }  // namespace tessera::ops

@@ -29,6 +29,11 @@ function select(): Kernels {
   return referenceKernels;
 }
 
+/** Replaces the float32 kernels (tests and benchmarks); null restores the automatic choice. */
+export function overrideKernels(kernels: Kernels | null): void {
+  selected = kernels;
+}
+
 /** The kernels for tensors of a dtype: float64 always gets the reference kernels. */
 export function getKernels(dtype: 'float32' | 'float64' = 'float32'): Kernels {
   if (dtype === 'float64') return referenceKernels;

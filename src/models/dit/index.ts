@@ -3,6 +3,7 @@ export {
   DiTConfig,
   DiTBlock,
   PatchEmbed3D,
+  FramePositionEmbed,
   TimestepEmbedder,
   SelfAttention,
   CrossAttention,

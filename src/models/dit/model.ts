@@ -58,6 +58,11 @@ export interface DiTConfig {
   ropeAxesPairs: [number, number, number] | null;
   /** Width of the sinusoidal timestep features fed to the timestep MLP. */
   timestepFeatures: number;
+  /**
+   * Frequencies per spatial axis of the frame-relative position features (0 = none, RoPE only). See
+   * FramePositionEmbed: they tell a token where it sits in the frame, which relative RoPE alone cannot.
+   */
+  framePositionFrequencies: number;
 }
 
 export const DiTConfig = {
@@ -74,6 +79,7 @@ export const DiTConfig = {
       ropeTheta: 10000,
       ropeAxesPairs: null,
       timestepFeatures: 256,
+      framePositionFrequencies: 8,
     };
   },
 
@@ -91,6 +97,9 @@ export const DiTConfig = {
     }
     const headDim = c.hiddenSize / c.numHeads;
     if (headDim % 2 !== 0) throw invalidArgument('DiTConfig.hiddenSize', `head dim ${headDim} must be even for rotary embeddings`);
+    if (!Number.isInteger(c.framePositionFrequencies) || c.framePositionFrequencies < 0) {
+      throw invalidArgument('DiTConfig.framePositionFrequencies', `expected an integer >= 0, got ${c.framePositionFrequencies}`);
+    }
     if (c.timestepFeatures % 2 !== 0) throw invalidArgument('DiTConfig.timestepFeatures', `expected an even number, got ${c.timestepFeatures}`);
     if (c.ropeAxesPairs !== null) {
       const sum = c.ropeAxesPairs.reduce((a, b) => a + b, 0);
@@ -222,6 +231,51 @@ export function rope3d(grid: TokenGrid, axesPairs: [number, number, number], the
     }
   }
   return { cos: Tensor.from(cos, [n, pairs]), sin: Tensor.from(sin, [n, pairs]) };
+}
+
+/**
+ * Where a token sits in its frame, as Fourier features of frame-relative coordinates u = (row + 1/2) / rows and
+ * v = (col + 1/2) / cols: sin(pi k u), cos(pi k u) for k = 1..K, and the same for v, projected to the hidden size
+ * and added to the tokens. RoPE makes attention depend on offsets only, so on near-uniform input (pure noise at
+ * t = 1) every token looks alike and the model cannot place content in the frame; these features break that tie.
+ * They are defined for any grid (a 16x16 and a 16x28 latent both span [0, 1]), so nothing is tied to a training
+ * resolution. Time gets none: a clip's frames differ by offsets, which RoPE already gives.
+ */
+export class FramePositionEmbed extends Module {
+  readonly frequencies: number;
+  proj: Linear;
+
+  constructor(frequencies: number, hiddenSize: number, rng: Rng) {
+    super();
+    this.frequencies = frequencies;
+    this.proj = new Linear(4 * frequencies, hiddenSize, { rng, init: { std: 0.02 } });
+  }
+
+  static features(grid: TokenGrid, frequencies: number): Tensor {
+    const width = 4 * frequencies;
+    const out = new Float32Array(grid.t * grid.h * grid.w * width);
+    let row = 0;
+    for (let t = 0; t < grid.t; t++) {
+      for (let h = 0; h < grid.h; h++) {
+        for (let w = 0; w < grid.w; w++, row++) {
+          const uv = [(h + 0.5) / grid.h, (w + 0.5) / grid.w];
+          let col = row * width;
+          for (const coord of uv) {
+            for (let k = 1; k <= frequencies; k++) {
+              out[col++] = Math.sin(Math.PI * k * coord);
+              out[col++] = Math.cos(Math.PI * k * coord);
+            }
+          }
+        }
+      }
+    }
+    return Tensor.from(out, [grid.t * grid.h * grid.w, width]);
+  }
+
+  /** [N, D] for the grid, broadcast over the batch when added. */
+  forward(grid: TokenGrid): Tensor {
+    return this.proj.forward(FramePositionEmbed.features(grid, this.frequencies));
+  }
 }
 
 /** Sinusoidal features of t * 1000 (DiT's convention for t in [0, 1]) followed by a two-layer SiLU MLP. */
@@ -378,6 +432,7 @@ export class DiT extends Module {
   static readonly className = 'SpacetimeDiT';
   readonly config: DiTConfig;
   patchEmbed: PatchEmbed3D;
+  framePos: FramePositionEmbed | null;
   timeEmbed: TimestepEmbedder;
   textPool: Linear;
   blocks: DiTBlock[];
@@ -391,6 +446,9 @@ export class DiT extends Module {
     const [pt, ph, pw] = c.patchSize;
     // Each part draws from its own stream, so adding a layer does not shift every later layer's weights.
     this.patchEmbed = new PatchEmbed3D(2 * c.latentChannels + 1, c.hiddenSize, c.patchSize, rng.fork('patch_embed'));
+    this.framePos = c.framePositionFrequencies > 0
+      ? new FramePositionEmbed(c.framePositionFrequencies, c.hiddenSize, rng.fork('frame_pos'))
+      : null;
     this.timeEmbed = new TimestepEmbedder(c.hiddenSize, c.timestepFeatures, rng.fork('time_embed'));
     this.textPool = new Linear(c.textDim, c.hiddenSize, { rng: rng.fork('text_pool'), init: { std: 0.02 } });
     this.blocks = Array.from({ length: c.depth }, (_, i) => new DiTBlock(c, rng.fork(`block.${i}`)));
@@ -433,6 +491,7 @@ export class DiT extends Module {
     }
 
     let tokens = this.patchEmbed.forward(concat([x, ...frameChannels(x, input.frames)], 1)); // [B, N, D]
+    if (this.framePos) tokens = add(tokens, this.framePos.forward(grid));
     const cond = add(this.timeEmbed.forward(input.timesteps), this.textPool.forward(input.text.pooled)); // [B, D]
     const cAct = silu(cond);
     const rot = this.rope(grid);

@@ -48,6 +48,8 @@ export interface WordLevelOptions {
 }
 
 export class WordLevelTokenizer {
+  /** Its class name in model_index.json. */
+  static readonly className = 'WordLevelTokenizer';
   readonly vocab: ReadonlyMap<string, number>;
   readonly maxLength: number;
   readonly padding: PaddingStrategy;

@@ -19,7 +19,6 @@ import { checkAborted, type ProgressCallback } from '../../progress.js';
 import { latentShape, resolveVaeConfig, spatialFactor, temporalFactor, type VaeConfig } from './config.js';
 import { CausalCache, CausalConv3d, Downsample, FrameGroupNorm, ResBlock, Upsample, depthToSpace, spaceToDepth } from './layers.js';
 
-export const VAE_CLASS_NAME = 'CausalVideoVAE';
 
 /** One level of the encoder or decoder: its residual blocks, then the resampler to the next level (if any). */
 class Level extends Module {
@@ -138,6 +137,8 @@ export interface DecodeChunkOptions extends ChunkOptions {
 }
 
 export class CausalVideoVAE extends Module {
+  /** The `_class_name` of its config.json and model_index.json entry. */
+  static readonly className = 'CausalVideoVAE';
   readonly config: VaeConfig;
   encoder: Encoder;
   decoder: Decoder;
@@ -209,8 +210,8 @@ export class CausalVideoVAE extends Module {
 
   static async fromPretrained(dir: string): Promise<CausalVideoVAE> {
     const { className, config, stateDict } = await loadPretrained(dir);
-    if (className !== VAE_CLASS_NAME) {
-      throw new TesseraError('corrupt_file', `${dir}/config.json: _class_name is '${className}', expected '${VAE_CLASS_NAME}'`, { param: dir });
+    if (className !== CausalVideoVAE.className) {
+      throw new TesseraError('corrupt_file', `${dir}/config.json: _class_name is '${className}', expected '${CausalVideoVAE.className}'`, { param: dir });
     }
     let vae: CausalVideoVAE;
     try {
@@ -223,7 +224,7 @@ export class CausalVideoVAE extends Module {
   }
 
   async savePretrained(dir: string, { dtype = 'F32' }: { dtype?: WritableDType } = {}): Promise<void> {
-    await savePretrained(this, this.config, dir, { className: VAE_CLASS_NAME, dtype });
+    await savePretrained(this, this.config, dir, { className: CausalVideoVAE.className, dtype });
   }
 
   // ---- internals -------------------------------------------------------------------------------------------
