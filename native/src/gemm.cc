@@ -83,26 +83,37 @@ class PackBuffer {
 
 thread_local PackBuffer t_packed_a, t_packed_b;
 
-// Packs op(A)[0..rows, 0..kc) (a points at its top-left element) times alpha into panels of mr rows:
-// panel q holds, for each p, the mr values op(A)[q*mr + i, p] contiguously; missing rows are zero.
-void pack_a(bool trans, const float* a, int64_t lda, int64_t rows, int64_t kc, float alpha, int mr, float* dst) {
-  for (int64_t i0 = 0; i0 < rows; i0 += mr, dst += mr * kc) {
-    int valid = int(std::min<int64_t>(mr, rows - i0));
+// Packs op(A)[0..rows, 0..kc) (a points at its top-left element) times alpha into panels of MR rows:
+// panel q holds, for each p, the MR values op(A)[q*MR + i, p] contiguously; missing rows are zero.
+// MR is a template parameter so the per-p loop over rows unrolls into straight loads and stores.
+template <int MR>
+void pack_a(bool trans, const float* a, int64_t lda, int64_t rows, int64_t kc, float alpha, float* dst) {
+  for (int64_t i0 = 0; i0 < rows; i0 += MR, dst += MR * kc) {
+    const int valid = int(std::min<int64_t>(MR, rows - i0));
     if (trans) {  // op(A)[i, p] = a[p*lda + i]: each p is a contiguous run of rows
       for (int64_t p = 0; p < kc; p++) {
         const float* src = a + p * lda + i0;
-        float* out = dst + p * mr;
+        float* out = dst + p * MR;
         for (int i = 0; i < valid; i++) out[i] = alpha * src[i];
-        for (int i = valid; i < mr; i++) out[i] = 0.0f;
+        for (int i = valid; i < MR; i++) out[i] = 0.0f;
       }
-    } else {  // op(A)[i, p] = a[i*lda + p]: read each row contiguously, scatter with stride mr
-      for (int i = 0; i < valid; i++) {
-        const float* src = a + (i0 + i) * lda;
-        for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = alpha * src[p];
-      }
-      for (int i = valid; i < mr; i++)
-        for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = 0.0f;
+    } else if (valid == MR) {  // op(A)[i, p] = a[i*lda + p]: MR row streams, one packed row per p
+      const float* src = a + i0 * lda;
+      for (int64_t p = 0; p < kc; p++)
+        for (int i = 0; i < MR; i++) dst[p * MR + i] = alpha * src[i * lda + p];
+    } else {
+      for (int64_t p = 0; p < kc; p++)
+        for (int i = 0; i < MR; i++) dst[p * MR + i] = i < valid ? alpha * a[(i0 + i) * lda + p] : 0.0f;
     }
+  }
+}
+
+void pack_a(bool trans, const float* a, int64_t lda, int64_t rows, int64_t kc, float alpha, int mr, float* dst) {
+  switch (mr) {
+    case 12: return pack_a<12>(trans, a, lda, rows, kc, alpha, dst);
+    case 6: return pack_a<6>(trans, a, lda, rows, kc, alpha, dst);
+    case 4: return pack_a<4>(trans, a, lda, rows, kc, alpha, dst);
+    default: std::abort();  // every GemmKernel's mr is listed above
   }
 }
 
@@ -155,10 +166,9 @@ void gemm_blocked(const GemmKernel& K, bool ta, bool tb, int64_t m, int64_t n, i
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) return scale_c(m, n, beta, c, ldc);
   const int mr = K.mr, nr = K.nr;
-  static const int64_t XKC = getenv("XKC") ? atoi(getenv("XKC")) : K.kc, XNB = getenv("XNB") ? atoi(getenv("XNB")) : K.n_block, XMB = getenv("XMB") ? atoi(getenv("XMB")) : K.m_block; // TUNING-HACK
-  const int64_t m_block = std::min<int64_t>(XMB, (m + mr - 1) / mr * mr);
-  const int64_t kc_max = std::min<int64_t>(XKC, k);
-  const int64_t n_block = std::min<int64_t>(XNB, (n + nr - 1) / nr * nr);
+  const int64_t m_block = std::min<int64_t>(K.m_block, (m + mr - 1) / mr * mr);
+  const int64_t kc_max = std::min<int64_t>(K.kc, k);
+  const int64_t n_block = std::min<int64_t>(K.n_block, (n + nr - 1) / nr * nr);
   float* packed_a = t_packed_a.get(size_t(m_block) * kc_max);
   float* packed_b = t_packed_b.get(size_t(n_block) * kc_max);
   alignas(64) float scratch[kMaxMicroTile];

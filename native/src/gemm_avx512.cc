@@ -37,6 +37,8 @@ TESSERA_AVX512 void micro_12x32(int64_t kc, const float* a, const float* b, floa
 
   for (int64_t p = 0; p < kc; p++) {
     __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNR), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNR + 16), _MM_HINT_T0);
 #pragma GCC unroll 12
     for (int i = 0; i < kMR; i++) {
       __m512 ai = _mm512_set1_ps(a[i]);

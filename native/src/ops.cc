@@ -30,6 +30,9 @@
 #include "ops/isa_table.h"
 #include "threadpool.h"
 
+// The per-ISA lambdas pass vector types by value; they are all inlined, so the ABI note does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace tessera::ops {
 
 // Work below this many elements stays on the calling thread (a pool wake-up costs a few microseconds).

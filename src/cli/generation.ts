@@ -56,7 +56,7 @@ export async function runGeneration(args: RunGenerationArgs): Promise<void> {
   const d = pipe.capabilities.defaults;
   const stored = flags.remix ? await readSidecar(flags.remix) : {};
 
-  const size = flags.size ? parseSize(flags.size, '--size') : { width: stored.width ?? d.width, height: stored.height ?? d.height };
+  const size = flags.size ? parseSize(flags.size, { name: '--size' }) : { width: stored.width ?? d.width, height: stored.height ?? d.height };
   const fps = parseNumberFlag('--fps', flags.fps, true) ?? stored.fps ?? d.fps;
   let frames = parseNumberFlag('--frames', flags.frames, true) ?? stored.frames ?? d.frames;
   const seconds = parseNumberFlag('--seconds', flags.seconds, false);
@@ -90,10 +90,10 @@ export async function runGeneration(args: RunGenerationArgs): Promise<void> {
   const t0 = performance.now();
   let result: GenerationResult;
   try {
-    result = await pipe.generate(request, { onProgress: bar.update, signal: controller.signal });
+    result = await pipe.generate(request, { onProgress: bar.onProgress, signal: controller.signal });
   } finally {
     process.off('SIGINT', onSigint);
-    bar.stop();
+    bar.finish();
   }
 
   const { concatFrames } = await import('../pipelines/modes.js');

@@ -105,6 +105,47 @@ export function unconditionedWeight(shape: readonly number[], frameMask: ArrayLi
   return w;
 }
 
+export interface FlowBatchOptions {
+  /** Time shift applied to the sampled times (see resolutionShift); default 1. */
+  shift?: number;
+  /** Logit-normal location and scale; default 0 and 1. */
+  logitMean?: number;
+  logitStd?: number;
+  /** [B * T]: latent frames given as conditions; they are excluded from the loss. */
+  frameMask?: ArrayLike<number>;
+}
+
+/** One training example set for rectified flow: model input, times, regression target and loss weight. */
+export interface FlowBatch {
+  xt: Tensor;
+  t: Float32Array;
+  noise: Tensor;
+  target: Tensor;
+  /** Present when frames are conditioned: 0 on them, 1 elsewhere. */
+  weight?: Tensor;
+}
+
+/**
+ * Draws noise and times for clean latents x0 [B, ...] and builds what a training step needs:
+ *   const b = flowTrainingBatch(x0, rng, { shift, frameMask });
+ *   const v = model.forward({ latents: b.xt, timesteps: b.t, frames: { mask: frameMask, latents: x0 }, text });
+ *   const loss = flowMatchingLoss(v, b.target, b.weight);
+ *
+ * Given frames follow the forward process like every other frame (x_t = (1 - t) x0 + t eps); the model reads
+ * their clean values from its condition channels. The sampler matches this by re-imposing (1 - sigma) clean +
+ * sigma noise on them after each step, with the initial noise (pipelines/pipeline.ts).
+ */
+export function flowTrainingBatch(x0: Tensor, rng: Rng, options: FlowBatchOptions = {}): FlowBatch {
+  const { shift = 1, logitMean = 0, logitStd = 1, frameMask } = options;
+  const B = x0.shape[0]!;
+  const noise = Tensor.randn(x0.shape, rng);
+  const t = sampleLogitNormal(rng, B, { mean: logitMean, std: logitStd }).map((v) => shiftTime(v, shift));
+  const xt = addNoise(x0, noise, t);
+  const target = velocityTarget(x0, noise);
+  if (!frameMask) return { xt, t, noise, target };
+  return { xt, t, noise, target, weight: unconditionedWeight(x0.shape, frameMask) };
+}
+
 function checkSame(name: string, a: Tensor, b: Tensor): void {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
     throw new TesseraError('shape_mismatch', `${name}: expected shape [${a.shape.join(', ')}], got [${b.shape.join(', ')}]`, { param: name });

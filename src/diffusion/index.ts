@@ -6,8 +6,9 @@ export {
   resolutionShift,
   flowMatchingLoss,
   unconditionedWeight,
+  flowTrainingBatch,
 } from './flow.js';
-export type { ResolutionShiftOptions } from './flow.js';
+export type { ResolutionShiftOptions, FlowBatch, FlowBatchOptions } from './flow.js';
 export {
   FlowEulerScheduler,
   FlowHeunScheduler,

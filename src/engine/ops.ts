@@ -9,13 +9,18 @@
 import { TesseraError, invalidArgument } from '../errors.js';
 import { getKernels } from './kernels/index.js';
 import type { BinaryOp, Conv3dParams, FloatArray, Kernels, UnaryOp } from './kernels/types.js';
-import { Tensor, allocate, formatShape as fmt, sameShape, sizeOf } from './tensor.js';
+import { Tensor, allocate, formatShape as fmt, sameShape, sizeOf, uninitialized } from './tensor.js';
 import type { DType, Operand } from './tensor.js';
 
 // ---- helpers ----------------------------------------------------------------------------------
 
 function shapeError(op: string, message: string): TesseraError {
   return new TesseraError('shape_mismatch', `${op}: ${message}`);
+}
+
+/** A tensor whose contents the caller overwrites completely. */
+function empty(shape: readonly number[], dtype: DType): Tensor {
+  return new Tensor(uninitialized(dtype, sizeOf(shape)), shape);
 }
 
 function kernelsFor(t: Tensor): Kernels {
@@ -73,7 +78,7 @@ function padShape(shape: readonly number[], rank: number): number[] {
 }
 
 function binaryData(op: BinaryOp, a: Tensor, b: Tensor, outShape: readonly number[]): FloatArray {
-  const out = allocate(a.dtype, sizeOf(outShape));
+  const out = uninitialized(a.dtype, sizeOf(outShape));
   const rank = outShape.length;
   kernelsFor(a).binary(op, a.data, padShape(a.shape, rank), b.data, padShape(b.shape, rank), out, outShape);
   return out;
@@ -93,14 +98,14 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   const axes: number[] = [];
   for (let d = 0; d < g.ndim; d++) if (padded[d] === 1 && g.shape[d] !== 1) axes.push(d);
   if (axes.length === 0) return new Tensor(g.data, shape);
-  const out = allocate(g.dtype, sizeOf(shape));
+  const out = uninitialized(g.dtype, sizeOf(shape));
   kernelsFor(g).reduce('sum', g.data, g.shape, axes, out);
   return new Tensor(out, shape);
 }
 
 /** Elementwise map over tensors of one shape, into a new tensor (used by non-hot backward passes). */
 function mapData(shape: readonly number[], dtype: DType, n: number, f: (i: number) => number): Tensor {
-  const out = allocate(dtype, n);
+  const out = uninitialized(dtype, n);
   for (let i = 0; i < n; i++) out[i] = f(i);
   return new Tensor(out, shape);
 }
@@ -109,7 +114,7 @@ function mapData(shape: readonly number[], dtype: DType, n: number, f: (i: numbe
 
 /** x * a + b with scalars a, b. */
 export function scaleShift(x: Tensor, a: number, b: number): Tensor {
-  const out = allocate(x.dtype, x.size);
+  const out = uninitialized(x.dtype, x.size);
   kernelsFor(x).scale(x.data, a, b, out, x.size);
   return Tensor.fromOp(out, x.shape, 'scaleShift', [x], (g) => [a === 1 ? g : scaleShift(g, a, 0)]);
 }
@@ -162,7 +167,7 @@ export function div(a: Operand, b: Operand): Tensor {
 
 /** x ** p for a constant exponent. */
 export function pow(x: Tensor, p: number): Tensor {
-  const out = allocate(x.dtype, x.size);
+  const out = uninitialized(x.dtype, x.size);
   const exponent = Tensor.scalar(p, x.dtype);
   kernelsFor(x).binary('pow', x.data, x.shape, exponent.data, x.shape.map(() => 1), out, x.shape);
   return Tensor.fromOp(out, x.shape, 'pow', [x], (g) => [mul(g, scaleShift(pow(x, p - 1), p, 0))]);
@@ -197,7 +202,7 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   checkDtypes('where', [cond, x]);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
   const c = expandData(cond, shape), xs = expandData(x, shape), ys = expandData(y, shape);
-  const out = allocate(x.dtype, sizeOf(shape));
+  const out = uninitialized(x.dtype, sizeOf(shape));
   for (let i = 0; i < out.length; i++) out[i] = c[i] !== 0 ? xs[i]! : ys[i]!;
   return Tensor.fromOp(out, shape, 'where', [x, y], (g) => {
     const mask = new Tensor(c, shape);
@@ -212,7 +217,7 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
 
 /** A unary kernel op whose gradient is g * dydx(x, y) elementwise. */
 function unaryOp(op: UnaryOp, x: Tensor, dydx: (x: number, y: number) => number): Tensor {
-  const out = allocate(x.dtype, x.size);
+  const out = uninitialized(x.dtype, x.size);
   kernelsFor(x).unary(op, x.data, out, x.size);
   return Tensor.fromOp(out, x.shape, op, [x], (g) => {
     const gd = g.data, xd = x.data;
@@ -262,20 +267,20 @@ export function relu(x: Tensor): Tensor {
 
 /** GELU with the tanh approximation (as in DiT). */
 export function gelu(x: Tensor): Tensor {
-  const out = allocate(x.dtype, x.size);
+  const out = uninitialized(x.dtype, x.size);
   kernelsFor(x).geluForward(x.data, out, x.size);
   return Tensor.fromOp(out, x.shape, 'gelu', [x], (g) => {
-    const dx = allocate(x.dtype, x.size);
+    const dx = uninitialized(x.dtype, x.size);
     kernelsFor(x).geluBackward(x.data, g.data, dx, x.size);
     return [new Tensor(dx, x.shape)];
   });
 }
 
 export function silu(x: Tensor): Tensor {
-  const out = allocate(x.dtype, x.size);
+  const out = uninitialized(x.dtype, x.size);
   kernelsFor(x).siluForward(x.data, out, x.size);
   return Tensor.fromOp(out, x.shape, 'silu', [x], (g) => {
-    const dx = allocate(x.dtype, x.size);
+    const dx = uninitialized(x.dtype, x.size);
     kernelsFor(x).siluBackward(x.data, g.data, dx, x.size);
     return [new Tensor(dx, x.shape)];
   });
@@ -328,8 +333,8 @@ function uniformStride(offsets: readonly number[]): number | null {
 }
 
 /**
- * C_i (+)= op(A_i) op(B_i) for matrices at the given offsets. C is zero on entry; where several products land
- * on the same C matrix (a broadcast operand's gradient) they are accumulated.
+ * C_i = op(A_i) op(B_i) for matrices at the given offsets; where several products land on the same C matrix
+ * (the gradient of a broadcast operand) they are summed.
  */
 function batchedGemm(
   kern: Kernels, transA: boolean, transB: boolean, m: number, n: number, k: number,
@@ -344,12 +349,15 @@ function batchedGemm(
     return;
   }
   const aSize = (transA ? k : m) * lda, bSize = (transB ? n : k) * ldb, cSize = m * ldc;
+  const written = new Set<number>();
   for (let i = 0; i < count; i++) {
+    const beta = written.has(cOffsets[i]!) ? 1 : 0;
+    written.add(cOffsets[i]!);
     kern.sgemm(
       transA, transB, m, n, k, 1,
       a.subarray(aOffsets[i], aOffsets[i]! + aSize), lda,
       b.subarray(bOffsets[i], bOffsets[i]! + bSize), ldb,
-      1, c.subarray(cOffsets[i], cOffsets[i]! + cSize), ldc,
+      beta, c.subarray(cOffsets[i], cOffsets[i]! + cSize), ldc,
     );
   }
 }
@@ -371,7 +379,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   const kern = kernelsFor(a);
   const outShape = [...batch, m, n];
-  const out = allocate(a.dtype, sizeOf(outShape));
+  const out = uninitialized(a.dtype, sizeOf(outShape));
 
   if (sizeOf(bBatch) === 1 && sameShape(padShape(aBatch, batch.length), batch)) {
     // b is one matrix: fold a's batch into its rows, one gemm.
@@ -380,11 +388,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     return Tensor.fromOp(out, outShape, 'matmul', [a, b], (g) => {
       let ga: Tensor | null = null, gb: Tensor | null = null;
       if (a.requiresGrad) {
-        ga = Tensor.zeros(a.shape, a.dtype);
+        ga = empty(a.shape, a.dtype);
         kern.sgemm(false, true, rows, k, n, 1, g.data, n, b.data, n, 0, ga.data, k);
       }
       if (b.requiresGrad) {
-        gb = Tensor.zeros(b.shape, b.dtype);
+        gb = empty(b.shape, b.dtype);
         kern.sgemm(true, false, k, n, rows, 1, a.data, k, g.data, n, 0, gb.data, n);
       }
       return [ga, gb];
@@ -398,11 +406,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return Tensor.fromOp(out, outShape, 'matmul', [a, b], (g) => {
     let ga: Tensor | null = null, gb: Tensor | null = null;
     if (a.requiresGrad) {
-      ga = Tensor.zeros(a.shape, a.dtype); // dA_i += dC_i B_i^T
+      ga = empty(a.shape, a.dtype); // dA_i += dC_i B_i^T
       batchedGemm(kern, false, true, m, k, n, g.data, cOff, n, b.data, bOff, n, ga.data, aOff, k);
     }
     if (b.requiresGrad) {
-      gb = Tensor.zeros(b.shape, b.dtype); // dB_i += A_i^T dC_i
+      gb = empty(b.shape, b.dtype); // dB_i += A_i^T dC_i
       batchedGemm(kern, true, false, k, n, m, a.data, aOff, k, g.data, cOff, n, gb.data, bOff, n);
     }
     return [ga, gb];
@@ -423,22 +431,22 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const rows = x.size / inF;
   const kern = kernelsFor(x);
   const outShape = [...x.shape.slice(0, -1), outF];
-  const out = allocate(x.dtype, rows * outF);
+  const out = uninitialized(x.dtype, rows * outF);
   if (b !== null) for (let r = 0; r < rows; r++) out.set(b.data, r * outF);
   kern.sgemm(false, true, rows, outF, inF, 1, x.data, inF, weight.data, inF, b !== null ? 1 : 0, out, outF);
   const parents = b !== null ? [x, weight, b] : [x, weight];
   return Tensor.fromOp(out, outShape, 'linear', parents, (g) => {
     let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
     if (x.requiresGrad) {
-      gx = Tensor.zeros(x.shape, x.dtype); // dX = dY W
+      gx = empty(x.shape, x.dtype); // dX = dY W
       kern.sgemm(false, false, rows, inF, outF, 1, g.data, outF, weight.data, inF, 0, gx.data, inF);
     }
     if (weight.requiresGrad) {
-      gw = Tensor.zeros(weight.shape, weight.dtype); // dW = dY^T X
+      gw = empty(weight.shape, weight.dtype); // dW = dY^T X
       kern.sgemm(true, false, outF, inF, rows, 1, g.data, outF, x.data, inF, 0, gw.data, inF);
     }
     if (b !== null && b.requiresGrad) {
-      gb = Tensor.zeros(b.shape, b.dtype);
+      gb = empty(b.shape, b.dtype);
       kern.reduce('sum', g.data, [rows, outF], [0], gb.data);
     }
     return [gx, gw, gb];
@@ -473,7 +481,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   // Moving only size-1 axes (or none) keeps the element order: a reshape.
   const moved = axes.filter((p) => x.shape[p] !== 1);
   if (moved.every((p, i) => i === 0 || p > moved[i - 1]!)) return reshape(x, outShape);
-  const out = allocate(x.dtype, x.size);
+  const out = uninitialized(x.dtype, x.size);
   kernelsFor(x).permute(x.data, x.shape, axes, out);
   const inverse = new Array<number>(axes.length);
   axes.forEach((p, i) => (inverse[p] = i));
@@ -540,7 +548,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   outShape[a] = xs.reduce((s, x) => s + x.shape[a]!, 0);
   const { outer, inner } = around(first.shape, a);
   const outRow = outShape[a]! * inner;
-  const out = allocate(first.dtype, sizeOf(outShape));
+  const out = uninitialized(first.dtype, sizeOf(outShape));
   let offset = 0;
   const offsets: number[] = [];
   for (const x of xs) {
@@ -553,7 +561,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
     xs.map((x, i) => {
       if (!x.requiresGrad) return null;
       const row = x.shape[a]! * inner;
-      const gx = allocate(x.dtype, x.size);
+      const gx = uninitialized(x.dtype, x.size);
       for (let o = 0; o < outer; o++) gx.set(g.data.subarray(o * outRow + offsets[i]!, o * outRow + offsets[i]! + row), o * row);
       return new Tensor(gx, x.shape);
     }),
@@ -574,7 +582,7 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   if (outer === 1) {
     out = x.data.subarray(s * inner, e * inner); // contiguous: a view, no copy
   } else {
-    out = allocate(x.dtype, outer * outRow);
+    out = uninitialized(x.dtype, outer * outRow);
     for (let o = 0; o < outer; o++) out.set(x.data.subarray(o * row + s * inner, o * row + e * inner), o * outRow);
   }
   return Tensor.fromOp(out, outShape, 'slice', [x], (g) => {
@@ -622,7 +630,7 @@ export function pad(x: Tensor, pads: readonly (readonly [number, number])[], val
   const inner = x.ndim === 0 ? 1 : x.shape[x.ndim - 1]!;
   rowOffsets.forEach((o, r) => out.set(x.data.subarray(r * inner, (r + 1) * inner), o));
   return Tensor.fromOp(out, outShape, 'pad', [x], (g) => {
-    const gx = allocate(x.dtype, x.size);
+    const gx = uninitialized(x.dtype, x.size);
     rowOffsets.forEach((o, r) => gx.set(g.data.subarray(o, o + inner), r * inner));
     return [new Tensor(gx, x.shape)];
   });
@@ -661,7 +669,7 @@ export function repeatInterleave(x: Tensor, repeats: number, axis: number): Tens
   const { outer, dim, inner } = around(x.shape, a);
   const outShape = x.shape.slice();
   outShape[a] = dim * repeats;
-  const out = allocate(x.dtype, x.size * repeats);
+  const out = uninitialized(x.dtype, x.size * repeats);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < dim; i++) {
       const src = x.data.subarray((o * dim + i) * inner, (o * dim + i + 1) * inner);
@@ -669,7 +677,7 @@ export function repeatInterleave(x: Tensor, repeats: number, axis: number): Tens
     }
   }
   return Tensor.fromOp(out, outShape, 'repeatInterleave', [x], (g) => {
-    const gx = allocate(x.dtype, x.size);
+    const gx = uninitialized(x.dtype, x.size);
     kernelsFor(x).reduce('sum', g.data, [outer * dim, repeats, inner], [1], gx);
     return [new Tensor(gx, x.shape)];
   });
@@ -685,7 +693,7 @@ export function gather(x: Tensor, axis: number, index: Int32Array): Tensor {
   const count = index.length;
   const outShape = x.shape.slice();
   outShape[a] = count;
-  const out = allocate(x.dtype, outer * count * inner);
+  const out = uninitialized(x.dtype, outer * count * inner);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < count; j++) {
       const src = (o * dim + index[j]!) * inner;
@@ -725,7 +733,7 @@ function reducedShape(shape: readonly number[], axes: readonly number[], keepDim
 export function sum(x: Tensor, axes?: number | readonly number[], keepDim = false): Tensor {
   const list = axesOf('sum', axes, x.ndim);
   const outShape = reducedShape(x.shape, list, keepDim);
-  const out = allocate(x.dtype, sizeOf(outShape));
+  const out = uninitialized(x.dtype, sizeOf(outShape));
   kernelsFor(x).reduce('sum', x.data, x.shape, list, out);
   const kept = reducedShape(x.shape, list, true);
   return Tensor.fromOp(out, outShape, 'sum', [x], (g) => [new Tensor(expandData(new Tensor(g.data, kept), x.shape), x.shape)]);
@@ -741,7 +749,7 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepDim = fal
 export function max(x: Tensor, axis: number, keepDim = false): Tensor {
   const a = axisOf('max', axis, x.ndim);
   const outShape = reducedShape(x.shape, [a], keepDim);
-  const out = allocate(x.dtype, sizeOf(outShape));
+  const out = uninitialized(x.dtype, sizeOf(outShape));
   kernelsFor(x).reduce('max', x.data, x.shape, [a], out);
   return Tensor.fromOp(out, outShape, 'max', [x], (g) => {
     const { outer, dim, inner } = around(x.shape, a);
@@ -776,10 +784,10 @@ function alongAxis(x: Tensor, axis: number, op: string, f: (t: Tensor) => Tensor
 export function softmax(x: Tensor, axis = -1): Tensor {
   return alongAxis(x, axis, 'softmax', (t) => {
     const cols = t.shape[t.ndim - 1]!, rows = t.size / cols;
-    const out = allocate(t.dtype, t.size);
+    const out = uninitialized(t.dtype, t.size);
     kernelsFor(t).softmaxForward(t.data, out, rows, cols);
     return Tensor.fromOp(out, t.shape, 'softmax', [t], (g) => {
-      const dx = allocate(t.dtype, t.size);
+      const dx = uninitialized(t.dtype, t.size);
       kernelsFor(t).softmaxBackward(out, g.data, dx, rows, cols);
       return [new Tensor(dx, t.shape)];
     });
@@ -789,12 +797,12 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return alongAxis(x, axis, 'logSoftmax', (t) => {
     const cols = t.shape[t.ndim - 1]!, rows = t.size / cols;
-    const out = allocate(t.dtype, t.size);
+    const out = uninitialized(t.dtype, t.size);
     kernelsFor(t).softmaxForward(t.data, out, rows, cols);
     for (let i = 0; i < out.length; i++) out[i] = Math.log(out[i]!);
     return Tensor.fromOp(out, t.shape, 'logSoftmax', [t], (g) => {
       // dx = g - softmax * sum(g)
-      const dx = allocate(t.dtype, t.size);
+      const dx = uninitialized(t.dtype, t.size);
       for (let r = 0; r < rows; r++) {
         const o = r * cols;
         let total = 0;
@@ -820,12 +828,12 @@ export function layerNorm(x: Tensor, weight: Tensor | null = null, bias: Tensor 
   checkAffine('layerNorm', x, bias, 'bias');
   const cols = x.shape[x.ndim - 1]!, rows = x.size / cols;
   const kern = kernelsFor(x);
-  const out = allocate(x.dtype, x.size);
-  const mu = allocate(x.dtype, rows), rstd = allocate(x.dtype, rows);
+  const out = uninitialized(x.dtype, x.size);
+  const mu = uninitialized(x.dtype, rows), rstd = uninitialized(x.dtype, rows);
   kern.layerNormForward(x.data, weight?.data ?? null, bias?.data ?? null, out, mu, rstd, rows, cols, eps);
   const parents = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return Tensor.fromOp(out, x.shape, 'layerNorm', parents, (g) => {
-    const dx = allocate(x.dtype, x.size);
+    const dx = uninitialized(x.dtype, x.size);
     const dw = weight?.requiresGrad ? Tensor.zeros(weight.shape, x.dtype) : null;
     const db = bias?.requiresGrad ? Tensor.zeros(bias.shape, x.dtype) : null;
     kern.layerNormBackward(x.data, weight?.data ?? null, g.data, mu, rstd, dx, dw?.data ?? null, db?.data ?? null, rows, cols);
@@ -839,11 +847,11 @@ export function rmsNorm(x: Tensor, weight: Tensor | null = null, eps = 1e-6): Te
   checkAffine('rmsNorm', x, weight, 'weight');
   const cols = x.shape[x.ndim - 1]!, rows = x.size / cols;
   const kern = kernelsFor(x);
-  const out = allocate(x.dtype, x.size);
-  const rstd = allocate(x.dtype, rows);
+  const out = uninitialized(x.dtype, x.size);
+  const rstd = uninitialized(x.dtype, rows);
   kern.rmsNormForward(x.data, weight?.data ?? null, out, rstd, rows, cols, eps);
   return Tensor.fromOp(out, x.shape, 'rmsNorm', weight ? [x, weight] : [x], (g) => {
-    const dx = allocate(x.dtype, x.size);
+    const dx = uninitialized(x.dtype, x.size);
     const dw = weight?.requiresGrad ? Tensor.zeros(weight.shape, x.dtype) : null;
     kern.rmsNormBackward(x.data, weight?.data ?? null, g.data, rstd, dx, dw?.data ?? null, rows, cols);
     return [new Tensor(dx, x.shape), dw];
@@ -885,11 +893,11 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   if (mask !== null && mask.length !== b * tk) throw shapeError('attention', `keyMask of length ${mask.length} for ${describe}: expected B*Tk = ${b * tk}`);
   const scale = options.scale ?? 1 / Math.sqrt(d);
   const kern = kernelsFor(q);
-  const out = allocate(q.dtype, q.size);
-  const lse = allocate(q.dtype, b * h * tq);
+  const out = uninitialized(q.dtype, q.size);
+  const lse = uninitialized(q.dtype, b * h * tq);
   kern.attentionForward(q.data, k.data, v.data, out, lse, b, h, tq, tk, d, scale, mask);
   return Tensor.fromOp(out, q.shape, 'attention', [q, k, v], (g) => {
-    const dq = allocate(q.dtype, q.size), dk = allocate(q.dtype, k.size), dv = allocate(q.dtype, v.size);
+    const dq = uninitialized(q.dtype, q.size), dk = uninitialized(q.dtype, k.size), dv = uninitialized(q.dtype, v.size);
     kern.attentionBackward(q.data, k.data, v.data, out, g.data, lse, dq, dk, dv, b, h, tq, tk, d, scale, mask);
     return [new Tensor(dq, q.shape), new Tensor(dk, k.shape), new Tensor(dv, v.shape)];
   });
@@ -905,10 +913,10 @@ export function rope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   if (x.ndim < 2 || t === undefined || d === undefined || d % 2 !== 0 || !sameShape(cos.shape, [t, d / 2]) || !sameShape(sin.shape, cos.shape)) {
     throw shapeError('rope', `x ${fmt(x.shape)}, cos ${fmt(cos.shape)}, sin ${fmt(sin.shape)}: expected x [..., T, D] (D even), cos and sin [T, D/2]`);
   }
-  const out = allocate(x.dtype, x.size);
+  const out = uninitialized(x.dtype, x.size);
   rotatePairs(x.data, out, cos.data, sin.data, t, d, 1);
   return Tensor.fromOp(out, x.shape, 'rope', [x], (g) => {
-    const gx = allocate(x.dtype, x.size);
+    const gx = uninitialized(x.dtype, x.size);
     rotatePairs(g.data, gx, cos.data, sin.data, t, d, -1); // the inverse rotation
     return [new Tensor(gx, x.shape)];
   });
@@ -959,12 +967,12 @@ export function conv3d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   if (p.tOut < 1 || p.hOut < 1 || p.wOut < 1) throw shapeError('conv3d', `${describe}: kernel larger than the padded input`);
   const kern = kernelsFor(x);
   const outShape = [n, cOut, p.tOut, p.hOut, p.wOut];
-  const out = allocate(x.dtype, sizeOf(outShape));
+  const out = uninitialized(x.dtype, sizeOf(outShape));
   kern.conv3dForward(x.data, weight.data, bias?.data ?? null, out, p);
   return Tensor.fromOp(out, outShape, 'conv3d', bias ? [x, weight, bias] : [x, weight], (g) => {
     let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
     if (x.requiresGrad) {
-      gx = Tensor.zeros(x.shape, x.dtype);
+      gx = empty(x.shape, x.dtype);
       kern.conv3dBackwardData(g.data, weight.data, gx.data, p);
     }
     if (weight.requiresGrad || bias?.requiresGrad) {

@@ -93,6 +93,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       exposedHeaders: ['openai-poll-after-ms', 'retry-after'],
     });
   }
+  // Bodies are JSON or multipart; anything else (fastify also parses text/plain by default) is a 415.
+  app.removeContentTypeParser('text/plain');
   await app.register(multipart, {
     throwFileSizeLimit: true,
     limits: { fileSize: maxUploadBytes, files: 2, fields: 32, parts: 34, fieldSize: Math.ceil(maxUploadBytes * 1.4) + 1024 },

@@ -26,3 +26,12 @@ export async function decodeReferenceImage(bytes: Uint8Array, width: number, hei
     throw new TesseraError('corrupt_file', `input_reference: the image cannot be decoded (${(e as Error).message})`, { param: 'input_reference', cause: e });
   }
 }
+
+/** Reads the image header, so a file with the right magic but broken contents is refused at upload time. */
+export async function probeImage(bytes: Uint8Array): Promise<{ width: number; height: number }> {
+  const meta = await sharp(bytes).metadata().catch(() => undefined);
+  if (!meta?.width || !meta.height) {
+    throw new TesseraError('invalid_argument', 'input_reference: the image is damaged and cannot be decoded', { param: 'input_reference' });
+  }
+  return { width: meta.width, height: meta.height };
+}

@@ -6,6 +6,7 @@
 import { copyFile } from 'node:fs/promises';
 import { OutputFiles, VARIANTS, isVideoId, newVideoId, type Variant } from './files.js';
 import { badRequest, conflict, notFound, rateLimited } from './http-errors.js';
+import { probeImage } from './media-bridge.js';
 import { parseCreate, parseEdit, parseExtend, parseRemix, readVideoReference, type Limits, type RequestBody } from './params.js';
 import type { JobError, JobEvents, JobQueue } from './queue.js';
 import type { RenderResult } from './render.js';
@@ -70,6 +71,7 @@ export class VideoService implements JobEvents {
     const req = parseCreate(body, this.capabilities, this.limits);
     const id = newVideoId();
     if (req.image) {
+      await probeImage(req.image.bytes);
       const name = `input.${req.image.type}`;
       await this.files.writeFile(id, name, req.image.bytes);
       req.params.inputReference = name;

@@ -143,7 +143,7 @@ const PAINTERS: Record<Exclude<Background['kind'], 'solid'>, Painter> = {
 export const LIGHT_TINT: Record<Lighting, Rgb> = { day: [1, 1, 1], night: [0.42, 0.48, 0.78] };
 
 const cache = new Map<string, Canvas>();
-const CACHE_LIMIT = 96;
+const CACHE_LIMIT = 256;
 
 /**
  * The background painted over view pixels [originX, originX+width) x [originY, originY+height) of a frame of

@@ -79,7 +79,7 @@ const SCENE_RULES: SceneRule[] = [
   [/\b(?:desert|dunes?|sandy|sands?)\b/, setBackground('desert')],
   [/\b(?:sea|ocean|waves|beach|seaside|underwater)\b/, setBackground('sea')],
   [/\b(?:grass|grassy|field|meadow|grassland|lawn|pasture|prairie|park)\b/, setBackground('grass')],
-  [/\b(?:blue sky|sky|clouds?|in the air)\b/, setBackground('sky')],
+  [/\b(?:blue sky|sky|clouds|in the air)\b/, setBackground('sky')],
   [/\b(?:snow(?:s|ing|fall|storm)?|blizzard|falling snow)\b/, (p) => { p.weather ??= 'snow'; }],
   [/\b(?:rain(?:s|ing|y|fall|storm)?|downpour|drizzle)\b/, (p) => { p.weather ??= 'rain'; }],
   [/\b(?:at night|night ?time|moon ?light|moonlit|in the dark)\b/, (p) => { p.lighting ??= 'night'; }],
@@ -160,7 +160,7 @@ const STOP_WORDS = new Set((
   'just its own beautiful cute simple little plain against front our'
 ).split(' '));
 
-const MAX_PHRASE_WORDS = 5;
+const MAX_PHRASE_WORDS = 7;
 
 function tokenize(text: string, unknown: string[]): Token[] {
   const words = text.split(/[\s,.;!?']+/).filter((w) => w);

@@ -31,7 +31,7 @@ export const SPRITES: readonly SpriteInfo[] = [
   { name: 'cow', image: '1f404.png', role: 'walker', synonyms: ['cattle'], facesLeft: true },
   { name: 'pig', image: '1f416.png', role: 'walker', synonyms: ['piglet', 'hog'], facesLeft: true },
   { name: 'rabbit', image: '1f407.png', role: 'walker', synonyms: ['bunny', 'hare'], facesLeft: true },
-  { name: 'tiger', image: '1f405.png', role: 'walker', synonyms: ['big cat'], facesLeft: true },
+  { name: 'tiger', image: '1f405.png', role: 'walker', synonyms: [], facesLeft: true },
   { name: 'camel', image: '1f42b.png', role: 'walker', synonyms: ['dromedary'], facesLeft: true },
   { name: 'turtle', image: '1f422.png', role: 'walker', synonyms: ['tortoise'], facesLeft: true },
   { name: 'penguin', image: '1f427.png', role: 'walker', synonyms: [], facesLeft: false },

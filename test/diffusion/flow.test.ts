@@ -11,6 +11,7 @@ import {
   shiftTime,
   unconditionedWeight,
   velocityTarget,
+  flowTrainingBatch,
 } from '../../src/diffusion/index.js';
 
 test('x_t interpolates data and noise; x_t - t v recovers the data', () => {
@@ -82,4 +83,27 @@ test('guidance: uncond + s (cond - uncond) from one doubled forward pass', () =>
   assert.deepEqual(combineGuidance(Tensor.from([4, 0], [2, 1]), 1).toArray(), [4]);
   const single = guidedVelocity(x, 1, () => assert.fail('no pair pass at scale 1'), (y) => y);
   assert.equal(single, x);
+});
+
+test('training batch: shifted logit-normal times, and given frames out of the loss', () => {
+  const rng = new Rng(5);
+  const x0 = Tensor.randn([2, 3, 2, 2, 2], rng);
+  const b = flowTrainingBatch(x0, rng, { shift: 3, frameMask: [1, 0, 0, 0] });
+  assert.equal(b.t.length, 2);
+  assert.ok(b.t.every((t) => t > 0 && t < 1));
+  assert.deepEqual(b.xt.toArray(), addNoise(x0, b.noise, b.t).toArray());
+  assert.deepEqual(b.target.toArray(), velocityTarget(x0, b.noise).toArray());
+  const plane = 4;
+  for (let c = 0; c < 3; c++) {
+    assert.equal(b.weight!.data[(c * 2 + 0) * plane], 0); // sample 0, frame 0: given
+    assert.equal(b.weight!.data[(c * 2 + 1) * plane], 1);
+    assert.equal(b.weight!.data[24 + (c * 2) * plane], 1); // sample 1: nothing given
+  }
+  assert.equal(flowTrainingBatch(x0, new Rng(5)).weight, undefined);
+  // the shift pushes times towards noise: compare medians over many draws
+  const median = (shift: number) => {
+    const ts = Array.from({ length: 200 }, (_, i) => flowTrainingBatch(Tensor.zeros([1, 1]), new Rng(i), { shift }).t[0]!).sort((p, q) => p - q);
+    return ts[100]!;
+  };
+  assert.ok(median(3) > median(1) + 0.15);
 });

@@ -14,6 +14,7 @@ import {
   rope3d,
 } from '../../src/models/dit/index.js';
 import type { TextCondition } from '../../src/models/dit/index.js';
+import { guidedVelocity } from '../../src/diffusion/index.js';
 
 const TINY: Partial<DiTConfig> = {
   latentChannels: 4, hiddenSize: 32, depth: 2, numHeads: 2, mlpRatio: 2, textDim: 8, timestepFeatures: 16,
@@ -195,4 +196,46 @@ test('savePretrained / fromPretrained round trip', async () => {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a token mask hides padded tokens of a packed sequence from the real ones', () => {
+  const rng = new Rng(11);
+  const model = new DiT(TINY, rng.fork('model'));
+  randomiseZeroInit(model, rng.fork('w'));
+  const x = Tensor.randn([1, 4, 1, 4, 4], rng); // 4 tokens; the last one (h=1, w=1) is padding
+  const cond = text(1, 2, 8, rng);
+  const tokenMask = Uint8Array.from([1, 1, 1, 0]);
+  const run = (latents: Tensor) => noGrad(() => model.forward({ latents, timesteps: [0.5], text: cond, tokenMask })).toArray();
+  const changed = x.clone();
+  for (let c = 0; c < 4; c++) for (const [h, w] of [[2, 2], [2, 3], [3, 2], [3, 3]]) changed.data[c * 16 + h! * 4 + w!] = 5;
+  const a = run(x), b = run(changed);
+  for (let c = 0; c < 4; c++) {
+    for (let h = 0; h < 4; h++) {
+      for (let w = 0; w < 4; w++) {
+        const i = c * 16 + h * 4 + w;
+        if (h < 2 || w < 2) assert.equal(b[i], a[i], `real cell c=${c} h=${h} w=${w} changed`);
+      }
+    }
+  }
+  assert.throws(() => model.forward({ latents: x, timesteps: [0.5], text: cond, tokenMask: new Uint8Array(3) }), /tokenMask: expected 4/);
+});
+
+test('guidance with a negative prompt in one doubled pass equals two separate passes', () => {
+  const rng = new Rng(12);
+  const model = new DiT(TINY, rng.fork('model'));
+  randomiseZeroInit(model, rng.fork('w'));
+  const x = Tensor.randn([1, 4, 2, 4, 4], rng);
+  const prompt = text(1, 4, 8, rng, Uint8Array.from([1, 1, 1, 0]));
+  const negative = text(1, 2, 8, rng);
+  const both = batchTextConditions([prompt, negative]);
+  const t = 0.6, scale = 4;
+  const guided = noGrad(() =>
+    guidedVelocity(x, scale, (pair) => model.forward({ latents: pair, timesteps: [t, t], text: both })),
+  );
+  const cond = noGrad(() => model.forward({ latents: x, timesteps: [t], text: prompt })).toArray();
+  const uncond = noGrad(() => model.forward({ latents: x, timesteps: [t], text: negative })).toArray();
+  guided.toArray().forEach((v, i) => {
+    const expected = uncond[i]! + scale * (cond[i]! - uncond[i]!);
+    assert.ok(Math.abs(v - expected) < 1e-4, `${i}: ${v} vs ${expected}`);
+  });
 });

@@ -41,6 +41,7 @@ export function assertClose(
   let worst = -1, worstExcess = 0;
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i]!, e = expected[i]!;
+    if (Number.isNaN(a) && Number.isNaN(e)) continue;
     if (Number.isNaN(a) !== Number.isNaN(e) || (!Number.isFinite(e) && a !== e)) {
       assert.fail(`${label}: element ${i} is ${a}, expected ${e}`);
     }

@@ -1,7 +1,7 @@
 /**
  * Spacetime diffusion transformer (DiT), shaped like the figure in Peebles & Xie (2023) with Sora's changes:
  *
- *   latent [B, C, T, H, W] --(+ frame-condition channels)--> PatchEmbed3D --> tokens [B, N, D]
+ *   latent [B, C, T, H, W] --(+ frame-condition channels)--> PatchEmbed3D --(+ FramePositionEmbed)--> tokens [B, N, D]
  *   timestep t --> TimestepEmbedder --+--> c [B, D]  (conditions every block through adaLN-Zero)
  *   pooled text --> Linear -----------+
  *   tokens --> DiTBlock x depth (self-attention over all spacetime tokens with 3D RoPE and QK-norm,
@@ -9,16 +9,19 @@
  *          --> FinalLayer (adaLN + linear) --> unpatchify --> velocity [B, C, T, H, W]
  *
  * The model only sees a set of patches with (t, h, w) positions, so the same weights serve any number of frames,
- * any resolution and any aspect ratio: positions enter only through rotary embeddings computed for the grid at hand.
+ * any resolution and any aspect ratio: positions enter through rotary embeddings computed for the grid at hand and
+ * through frame-relative coordinates (where in the frame a patch sits), neither tied to a training size.
  *
  * Input layout. The network's input has 2C + 1 channels, built here from the request, in this order:
  *   [0, C)       the noisy latent x_t,
  *   C            the frame mask: 1 on latent frames given clean (image-to-video, extension, connecting), else 0,
  *   [C+1, 2C+1)  the clean latent values on those frames, 0 elsewhere.
- * A plain text-to-video call leaves the mask and the clean values at zero. One model thus serves every mode; the
- * sampler re-imposes the given frames after each step.
+ * A plain text-to-video call leaves the mask and the clean values at zero. One model thus serves every mode. In
+ * x_t the given frames follow the forward process like the others (training: diffusion/flow.ts flowTrainingBatch;
+ * sampling: the pipeline re-imposes (1 - sigma) clean + sigma noise after each step); the loss ignores them.
  */
 import {
+  Rng,
   Tensor,
   add,
   attention,
@@ -31,7 +34,6 @@ import {
   silu,
   unsqueeze,
 } from '../../engine/index.js';
-import { Rng } from '../../engine/index.js';
 import { invalidArgument, TesseraError } from '../../errors.js';
 import { loadPretrained, loadWeightsInto, savePretrained } from '../../formats/model-folder.js';
 import type { WritableDType } from '../../formats/safetensors.js';

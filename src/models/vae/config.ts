@@ -1,8 +1,11 @@
 import { invalidArgument } from '../../errors.js';
 
+/** What a transition between two levels halves: height and width, time, or all three. */
+export type Resample = 'space' | 'time' | 'spacetime';
+
 /**
- * Shape of the causal video VAE. Spatial compression is patchSize * 2^(levels - 1) (space-to-depth first, then a
- * strided conv between levels); temporal compression is 2^(number of levels that also halve time).
+ * Shape of the causal video VAE. Spatial compression is patchSize * 2^(transitions that halve space)
+ * (space-to-depth first, then strided convs); temporal compression is 2^(transitions that halve time).
  */
 export interface VaeConfig {
   /** Pixel channels (3 for RGB). */
@@ -13,8 +16,8 @@ export interface VaeConfig {
   patchSize: number;
   /** Feature channels per level, from the finest to the coarsest. */
   channels: number[];
-  /** For each transition between levels (channels.length - 1 of them): does it also halve time? */
-  temporalDownsample: boolean[];
+  /** For each transition between levels (channels.length - 1 of them), what it halves. */
+  downsample: Resample[];
   /** Residual blocks per level. */
   layersPerLevel: number;
   /** GroupNorm groups; must divide every entry of `channels`. */
@@ -25,15 +28,16 @@ export interface VaeConfig {
 }
 
 /**
- * The default compresses 8x in space and 4x in time into 8 channels. It is sized for CPU: a 17-frame 128x128
- * clip is convolved at 64x64 with 16 channels at most, and the wide layers run at the latent resolution.
+ * The default compresses 8x in space and 4x in time into 8 channels. It is sized for CPU: pixels are packed
+ * 4x4 into channels first, so the finest level of a 128x128 clip is 32x32 with 32 channels (few-channel convs at
+ * full resolution are the slowest per FLOP), and the wider levels run at the latent resolution.
  */
 export const DEFAULT_VAE_CONFIG: Readonly<VaeConfig> = Object.freeze({
   inChannels: 3,
   latentChannels: 8,
-  patchSize: 2,
-  channels: [16, 32, 64],
-  temporalDownsample: [true, true],
+  patchSize: 4,
+  channels: [32, 48, 64],
+  downsample: ['spacetime', 'time'],
   layersPerLevel: 1,
   groups: 8,
   scalingFactor: 1,
@@ -45,7 +49,7 @@ export function resolveVaeConfig(partial: Partial<VaeConfig> = {}): VaeConfig {
   const c: VaeConfig = {
     ...DEFAULT_VAE_CONFIG,
     channels: [...DEFAULT_VAE_CONFIG.channels],
-    temporalDownsample: [...DEFAULT_VAE_CONFIG.temporalDownsample],
+    downsample: [...DEFAULT_VAE_CONFIG.downsample],
     ...partial,
   };
   const positive = (name: keyof VaeConfig, v: unknown) => {
@@ -64,12 +68,12 @@ export function resolveVaeConfig(partial: Partial<VaeConfig> = {}): VaeConfig {
     if (ch % c.groups !== 0) throw invalidArgument('vae.channels', `${ch} is not divisible by groups=${c.groups}`);
   }
   if (
-    !Array.isArray(c.temporalDownsample) || c.temporalDownsample.length !== c.channels.length - 1 ||
-    !c.temporalDownsample.every((v) => typeof v === 'boolean')
+    !Array.isArray(c.downsample) || c.downsample.length !== c.channels.length - 1 ||
+    !c.downsample.every((v) => v === 'space' || v === 'time' || v === 'spacetime')
   ) {
     throw invalidArgument(
-      'vae.temporalDownsample',
-      `expected ${c.channels.length - 1} booleans (one per level transition), got ${JSON.stringify(c.temporalDownsample)}`,
+      'vae.downsample',
+      `expected ${c.channels.length - 1} of 'space', 'time', 'spacetime' (one per level transition), got ${JSON.stringify(c.downsample)}`,
     );
   }
   for (const name of ['scalingFactor', 'shiftFactor'] as const) {
@@ -81,12 +85,20 @@ export function resolveVaeConfig(partial: Partial<VaeConfig> = {}): VaeConfig {
 
 /** Pixels per latent cell along height and width. */
 export function spatialFactor(c: VaeConfig): number {
-  return c.patchSize * 2 ** (c.channels.length - 1);
+  return c.patchSize * 2 ** c.downsample.filter(halvesSpace).length;
 }
 
 /** Frames per latent frame after the first (which stands alone): T = 1 + factor * (T' - 1). */
 export function temporalFactor(c: VaeConfig): number {
-  return 2 ** c.temporalDownsample.filter(Boolean).length;
+  return 2 ** c.downsample.filter(halvesTime).length;
+}
+
+export function halvesSpace(r: Resample): boolean {
+  return r !== 'time';
+}
+
+export function halvesTime(r: Resample): boolean {
+  return r !== 'space';
 }
 
 /** Latent (frames, height, width) for a clip; throws naming the dimension that does not fit. */

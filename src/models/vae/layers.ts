@@ -7,10 +7,11 @@
  * into chunks, with each causal conv carrying its last input frames from one chunk to the next (`CausalCache`),
  * gives the same result as the whole clip at once.
  */
-import { Tensor, concat, conv3d, repeatInterleave, silu } from '../../engine/index.js';
+import { Tensor, concat, conv3d, silu } from '../../engine/index.js';
 import type { Rng } from '../../engine/index.js';
 import { Conv3d, GroupNorm, Module } from '../../nn/index.js';
 import type { Triple } from '../../nn/index.js';
+import { halvesSpace, halvesTime, type Resample } from './config.js';
 
 /**
  * State carried between chunks: for each causal conv the input frames its next output still needs, and which
@@ -97,15 +98,17 @@ export class ResBlock extends Module {
 }
 
 /**
- * Halves height and width with a strided conv, and time too when asked. In time the window is causal:
- * output j sees frames 2j-2..2j, so frames 1 + 2k become 1 + k and frame 0 stays alone.
+ * Halves what `mode` says with one strided conv. In time the window is causal: output j sees frames 2j-2..2j,
+ * so frames 1 + 2k become 1 + k and frame 0 stays alone.
  */
 export class Downsample extends Module {
   conv: CausalConv3d;
 
-  constructor(cIn: number, cOut: number, time: boolean, rng: Rng) {
+  constructor(cIn: number, cOut: number, mode: Resample, rng: Rng) {
     super();
-    this.conv = new CausalConv3d(cIn, cOut, [time ? 3 : 1, 3, 3], { rng, stride: [time ? 2 : 1, 2, 2] });
+    const t = halvesTime(mode) ? 2 : 1;
+    const s = halvesSpace(mode) ? 2 : 1;
+    this.conv = new CausalConv3d(cIn, cOut, [t === 2 ? 3 : 1, 3, 3], { rng, stride: [t, s, s] });
   }
 
   forward(x: Tensor, cache?: CausalCache): Tensor {
@@ -114,27 +117,44 @@ export class Downsample extends Module {
 }
 
 /**
- * Doubles height and width (nearest, then a conv), and time too when asked: every frame is repeated except
- * the very first, so 1 + k frames become 1 + 2k, mirroring Downsample.
+ * Doubles what `mode` says with a sub-pixel conv: the conv runs at the low resolution and emits every output
+ * position's features as channels, which are then moved into place (no upsampled copy is ever convolved).
+ * In time, latent frame 0 yields one frame and every later one two, so 1 + k frames become 1 + 2k, mirroring
+ * Downsample. Initialised so all sub-positions start equal (nearest-neighbour upsampling: no checkerboard).
  */
 export class Upsample extends Module {
-  readonly time: boolean;
+  readonly timeFactor: number;
+  readonly spaceFactor: number;
   conv: CausalConv3d;
 
-  constructor(cIn: number, cOut: number, time: boolean, rng: Rng) {
+  constructor(cIn: number, cOut: number, mode: Resample, rng: Rng) {
     super();
-    this.time = time;
-    this.conv = new CausalConv3d(cIn, cOut, [3, 3, 3], { rng });
+    this.timeFactor = halvesTime(mode) ? 2 : 1;
+    this.spaceFactor = halvesSpace(mode) ? 2 : 1;
+    const copies = this.timeFactor * this.spaceFactor ** 2;
+    this.conv = new CausalConv3d(cIn, cOut * copies, [3, 3, 3], { rng });
+    // Output channel (c, sub-position) lives at c * copies + sub: give every sub-position channel c's kernel.
+    const w = this.conv.weight.data;
+    const perChannel = w.length / (cOut * copies);
+    for (let c = 0; c < cOut; c++) {
+      const first = w.subarray(c * copies * perChannel, (c * copies + 1) * perChannel);
+      for (let sub = 1; sub < copies; sub++) w.set(first, (c * copies + sub) * perChannel);
+    }
   }
 
   forward(x: Tensor, cache?: CausalCache): Tensor {
-    let up = repeatInterleave(repeatInterleave(x, 2, 3), 2, 4);
-    if (this.time) {
-      up = repeatInterleave(up, 2, 2);
-      const first = cache === undefined || cache.firstCall(this);
-      if (first) up = up.slice(2, 1);
-    }
-    return this.conv.forward(up, cache);
+    const ft = this.timeFactor;
+    const fs = this.spaceFactor;
+    const h = this.conv.forward(x, cache);
+    const [n, cAll, t, height, width] = h.shape as [number, number, number, number, number];
+    const c = cAll / (ft * fs * fs);
+    let up = h
+      .reshape([n, c, ft, fs, fs, t, height, width])
+      .permute([0, 1, 5, 2, 6, 3, 7, 4])
+      .reshape([n, c, t * ft, height * fs, width * fs]);
+    // The first latent frame stands for one frame only: keep the last of its copies.
+    if (ft > 1 && (cache === undefined || cache.firstCall(this))) up = up.slice(2, ft - 1);
+    return up;
   }
 }
 

@@ -53,7 +53,7 @@ export class Encoder extends Module {
     this.levels = channels.map((ch, i) => {
       const blocks = Array.from({ length: c.layersPerLevel }, () => new ResBlock(ch, ch, groups, rng));
       const last = i === channels.length - 1;
-      return new Level(blocks, last ? null : new Downsample(ch, channels[i + 1]!, c.temporalDownsample[i]!, rng));
+      return new Level(blocks, last ? null : new Downsample(ch, channels[i + 1]!, c.downsample[i]!, rng));
     });
     const top = channels[channels.length - 1]!;
     this.mid = new ResBlock(top, top, groups, rng);
@@ -89,7 +89,7 @@ export class Decoder extends Module {
     this.levels = [...channels.keys()].reverse().map((i) => {
       const ch = channels[i]!;
       const blocks = Array.from({ length: c.layersPerLevel }, () => new ResBlock(ch, ch, groups, rng));
-      return new Level(blocks, i === 0 ? null : new Upsample(ch, channels[i - 1]!, c.temporalDownsample[i - 1]!, rng));
+      return new Level(blocks, i === 0 ? null : new Upsample(ch, channels[i - 1]!, c.downsample[i - 1]!, rng));
     });
     this.normOut = new FrameGroupNorm(groups, channels[0]!);
     this.convOut = new CausalConv3d(channels[0]!, c.inChannels * c.patchSize ** 2, [3, 3, 3], { rng });

@@ -1,0 +1,131 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRandomModel } from '../../src/train/init.js';
+import { loadPipeline, type TesseraPipeline, imageToVideo, loopConditions, extendForward } from '../../src/pipelines/index.js';
+import type { GenerationRequest } from '../../src/pipelines/types.js';
+import { TesseraError } from '../../src/errors.js';
+import { noGrad } from '../../src/engine/index.js';
+import { videosToTensor, tensorToVideo } from '../../src/models/vae/index.js';
+import type { VideoClip } from '../../src/media/types.js';
+
+let pipe: TesseraPipeline;
+const dir = mkdtempSync(join(tmpdir(), 'tessera-pipe-'));
+
+before(async () => {
+  await createRandomModel(dir);
+  pipe = await loadPipeline(dir);
+});
+
+function request(over: Partial<GenerationRequest> = {}): GenerationRequest {
+  return {
+    prompt: 'a red ball bounces on a snowy meadow', width: 32, height: 32, frames: 9, fps: 8, steps: 3,
+    guidanceScale: 3, seed: 7, sampler: 'euler', expandPrompt: true, ...over,
+  };
+}
+
+function gradientImage(w: number, h: number): VideoClip {
+  const data = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const i = (y * w + x) * 3;
+    data[i] = (x * 255) / w; data[i + 1] = (y * 255) / h; data[i + 2] = 128;
+  }
+  return { frames: 1, width: w, height: h, fps: 8, data };
+}
+
+/** What the VAE makes of a clip: the best any conditioned frame can be. */
+function reconstruct(clip: VideoClip): VideoClip {
+  const vae = pipe.parts.vae;
+  return { ...tensorToVideo(noGrad(() => vae.decodeChunked(vae.encodeChunked(videosToTensor([clip])).mean))), fps: clip.fps };
+}
+
+function maxAbsDiff(a: Uint8Array, b: Uint8Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+function frame(clip: VideoClip, i: number): Uint8Array {
+  const n = clip.width * clip.height * 3;
+  return clip.data.subarray(i * n, (i + 1) * n);
+}
+
+test('text-to-video gives the asked shape and reports progress', async () => {
+  const events: string[] = [];
+  const res = await pipe.generate(request(), { onProgress: (e) => events.push(`${e.stage}:${e.done}/${e.total}`) });
+  assert.equal(res.clip.frames, 9);
+  assert.equal(res.clip.width, 32);
+  assert.equal(res.clip.height, 32);
+  assert.equal(res.clip.data.length, 9 * 32 * 32 * 3);
+  assert.ok(events.includes('denoise:3/3'), events.join(' '));
+  assert.ok(events.some((e) => e.startsWith('decode:')));
+  assert.match(res.caption, /red/);
+});
+
+test('the same seed gives bit-identical frames; another seed does not', async () => {
+  const a = await pipe.generate(request());
+  const b = await pipe.generate(request());
+  const c = await pipe.generate(request({ seed: 8 }));
+  assert.deepEqual(a.clip.data, b.clip.data);
+  assert.notDeepEqual(a.clip.data, c.clip.data);
+});
+
+test('image generation is a 1-frame clip; frames not 1+4k are trimmed; odd sizes are resized', async () => {
+  assert.equal((await pipe.generate(request({ frames: 1 }))).clip.frames, 1);
+  assert.equal((await pipe.generate(request({ frames: 6 }))).clip.frames, 6);
+  const odd = await pipe.generate(request({ width: 40, height: 30, frames: 1 }));
+  assert.equal(odd.clip.width, 40);
+  assert.equal(odd.clip.height, 30);
+});
+
+test('heun sampler and guidance off both run', async () => {
+  assert.equal((await pipe.generate(request({ sampler: 'heun', guidanceScale: 1 }))).clip.frames, 9);
+});
+
+test('image-to-video keeps the image as frame 0 (exactly what the VAE reconstructs of it)', async () => {
+  const image = gradientImage(32, 32);
+  const res = await pipe.generate(request({ conditions: imageToVideo(image) }));
+  const expected = frame(reconstruct(image), 0);
+  assert.ok(maxAbsDiff(frame(res.clip, 0), expected) <= 2, `frame 0 differs by ${maxAbsDiff(frame(res.clip, 0), expected)}`);
+});
+
+test('extension keeps the given frames at the head', async () => {
+  const first = await pipe.generate(request());
+  const context = 5;
+  const res = await pipe.generate(request({ seed: 3, conditions: extendForward(first.clip, context) }));
+  const given = { ...first.clip, frames: context, data: first.clip.data.subarray(4 * 32 * 32 * 3) };
+  const rec = reconstruct(given);
+  for (let i = 0; i < context; i++) assert.ok(maxAbsDiff(frame(res.clip, i), frame(rec, i)) <= 2, `frame ${i}`);
+});
+
+test('loop conditions pin both ends', async () => {
+  const res = await pipe.generate(request({ conditions: loopConditions(gradientImage(32, 32)) }));
+  assert.equal(res.clip.frames, 9);
+});
+
+test('outputs longer than one pass are made by extension', async () => {
+  const res = await pipe.generate(request({ frames: 21, steps: 2 }));
+  assert.equal(res.clip.frames, 21);
+});
+
+test('an abort signal stops sampling with an aborted error', async () => {
+  const controller = new AbortController();
+  controller.abort();
+  await assert.rejects(pipe.generate(request(), { signal: controller.signal }), (e: unknown) => e instanceof TesseraError && e.code === 'aborted');
+});
+
+test('bad requests name the field', async () => {
+  const bad: [Partial<GenerationRequest>, RegExp][] = [
+    [{ frames: 0 }, /^frames:/],
+    [{ steps: 0 }, /^steps:/],
+    [{ sampler: 'ddim' as never }, /^sampler:/],
+    [{ seed: -1 }, /^seed:/],
+    [{ guidanceScale: Number.NaN }, /^guidance_scale:/],
+    [{ prompt: 'x'.repeat(5000) }, /^prompt:/],
+  ];
+  for (const [over, re] of bad) {
+    await assert.rejects(pipe.generate(request(over)), (e: unknown) => e instanceof TesseraError && e.code === 'invalid_argument' && re.test(e.message));
+  }
+});
