@@ -1,11 +1,12 @@
 // Packed, cache-blocked sgemm driver (the GotoBLAS / BLIS scheme) and ISA dispatch.
 //
-// Loop nest, outermost first (sizes come from the active GemmKernel):
-//   i0 over M by m_block   pack op(A)[i0.., p0..] * alpha into mr-row panels      (L3-sized)
-//   p0 over K by kc          ...
-//   j0 over N by n_block     pack op(B)[p0.., j0..] into nr-column panels         (L2-resident)
-//   ir over the block by mr    one A micro-panel, mr x kc                         (L1-resident)
-//   jr over the block by nr      micro-kernel: mr x nr tile of C in registers
+// Loop nest, outermost first (block sizes come from the active GemmKernel):
+//   i0 over M by m_block
+//     p0 over K by kc          pack op(A)[i0.., p0..] * alpha into mr-row panels   (m_block x kc: L3)
+//       j0 over N by n_block     pack op(B)[p0.., j0..] into nr-column panels     (kc x n_block: L2)
+//         ir by mr                 one A micro-panel, mr x kc, reused by every jr  (L1)
+//           jr by nr                 micro-kernel: an mr x nr tile of C in registers; B streams from L2
+// The first k block applies beta to C; later ones accumulate onto it (beta = 1).
 // Packing makes every micro-kernel read unit-stride and aligned whatever the transposes and leading
 // dimensions, and pads edges with zeros so the kernel always computes a full tile; partial tiles go
 // through a scratch tile and only their valid part is merged into C.

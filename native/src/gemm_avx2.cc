@@ -20,9 +20,10 @@ namespace {
 constexpr int kMR = 6, kNR = 16;
 
 TESSERA_AVX2 void micro_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float beta) {
-  for (int i = 0; i < kMR; i++) {
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + kNR - 1), _MM_HINT_T0);
+  const float* next_row = c;  // one moving row pointer keeps registers free for the loop (see gemm_avx512.cc)
+  for (int i = 0; i < kMR; i++, next_row += ldc) {
+    _mm_prefetch(reinterpret_cast<const char*>(next_row), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(next_row + kNR - 1), _MM_HINT_T0);
   }
   __m256 acc[kMR][2];
 #pragma GCC unroll 6
@@ -40,17 +41,17 @@ TESSERA_AVX2 void micro_6x16(int64_t kc, const float* a, const float* b, float* 
     b += kNR;
   }
 
+  float* row = c;
   if (beta == 0.0f) {  // C may hold garbage (NaN): never read it
 #pragma GCC unroll 6
-    for (int i = 0; i < kMR; i++) {
-      _mm256_storeu_ps(c + i * ldc, acc[i][0]);
-      _mm256_storeu_ps(c + i * ldc + 8, acc[i][1]);
+    for (int i = 0; i < kMR; i++, row += ldc) {
+      _mm256_storeu_ps(row, acc[i][0]);
+      _mm256_storeu_ps(row + 8, acc[i][1]);
     }
   } else {
     __m256 vbeta = _mm256_set1_ps(beta);
 #pragma GCC unroll 6
-    for (int i = 0; i < kMR; i++) {
-      float* row = c + i * ldc;
+    for (int i = 0; i < kMR; i++, row += ldc) {
       _mm256_storeu_ps(row, _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(row), acc[i][0]));
       _mm256_storeu_ps(row + 8, _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(row + 8), acc[i][1]));
     }

@@ -2,14 +2,16 @@
 //
 // Per step of k it loads two vectors of packed B (32 columns) and broadcasts 12 values of packed A:
 // 24 FMAs for 14 loads, so the FMA pipes (two 512-bit FMAs per cycle on Zen 5, one on Zen 4) stay the
-// bottleneck. 24 accumulators + 2 B vectors + a broadcast leave 5 of the 32 zmm registers free: a 14 x 32
-// tile (28 accumulators) computes the same in L1 but makes GCC spill a B vector to the stack inside the
-// loop, which cost a third of the throughput.
+// bottleneck. 24 accumulators + 2 B vectors + a broadcast leave 5 of the 32 zmm registers free. A 14 x 32
+// tile (28 accumulators) is as fast in isolation, but with beta and the C addresses live GCC spills a B
+// vector to the stack inside the loop, which cost a third of the throughput.
 //
-// Blocking for Zen 4 / Zen 5 (32 / 48 KB L1d, 1 MB L2 per core):
-//   kc = 384       the A micro-panel (12 x 384 floats = 18 KB) stays in L1 across a whole row of tiles;
-//   n_block = 320  the packed B block (384 x 320 floats = 480 KB) stays in L2 while every A panel sweeps it;
-//   m_block = 3072 rows of packed A (4.5 MB, L3); B is re-packed once per m_block.
+// Blocking for Zen 4 / Zen 5 (32 / 48 KB L1d, 1 MB L2 per core), tuned on Zen 5:
+//   kc = 256       the A micro-panel (12 x 256 floats = 12 KB) stays in L1 across a whole row of tiles, beside
+//                  the B micro-panel streaming through (256 x 32 floats = 32 KB);
+//   n_block = 384  the packed B block (256 x 384 floats = 384 KB) stays in L2 while every A panel sweeps it;
+//   m_block = 3072 rows of packed A (3 MB, L3); B is re-packed once per m_block.
+// kc from 192 to 512 and n_block from 192 to 512 all land within a few percent of each other.
 #include "gemm_kernels.h"
 
 #if defined(__x86_64__)
@@ -37,8 +39,6 @@ TESSERA_AVX512 void micro_12x32(int64_t kc, const float* a, const float* b, floa
 
   for (int64_t p = 0; p < kc; p++) {
     __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNR), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNR + 16), _MM_HINT_T0);
 #pragma GCC unroll 12
     for (int i = 0; i < kMR; i++) {
       __m512 ai = _mm512_set1_ps(a[i]);
@@ -86,7 +86,7 @@ TESSERA_AVX512 double fma_loop_avx512(int64_t iters, float* sink) {
   return double(iters) * kChains * 16 * 2;
 }
 
-const GemmKernel kKernel = {"avx512f", kMR, kNR, 384, 320, 3072, micro_12x32, fma_loop_avx512};
+const GemmKernel kKernel = {"avx512f", kMR, kNR, 256, 384, 3072, micro_12x32, fma_loop_avx512};
 
 }  // namespace
 

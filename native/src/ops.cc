@@ -41,6 +41,9 @@ static inline int64_t row_grain(int64_t cols) {
   return std::max<int64_t>(1, kGrainElements / std::max<int64_t>(cols, 1));
 }
 
+// Zero-initialised float scratch of n elements.
+static inline std::vector<float> scratch(int64_t n) { return std::vector<float>(static_cast<size_t>(n), 0.0f); }
+
 #if TESSERA_X86
 namespace avx512 {
 #pragma GCC push_options
@@ -161,7 +164,8 @@ class Args {
     for (uint32_t k = 0; k < arr.Length(); k++) {
       Napi::Value e = arr.Get(k);
       const double v = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1;
-      if (v < 0 || v != std::floor(v)) return fail(std::string(name) + " must be an array of non-negative integers"), out;
+      if (v < 0 || v != std::floor(v))
+        return fail(std::string(name) + " must be an array of non-negative integers"), out;
       out.push_back(int64_t(v));
     }
     return out;
@@ -199,7 +203,8 @@ class Args {
     return arr.Data();
   }
   void short_array(const char* name, size_t have, int64_t need) {
-    fail(std::string(name) + " has " + std::to_string(have) + " elements, needs at least " + std::to_string(need), true);
+    fail(std::string(name) + " has " + std::to_string(have) + " elements, needs at least " + std::to_string(need),
+         true);
   }
 
   const Napi::CallbackInfo& info_;
@@ -369,7 +374,8 @@ static Napi::Value Binary(const Napi::CallbackInfo& info) {
       {"max", BinaryOp::Max}, {"min", BinaryOp::Min}, {"pow", BinaryOp::Pow}};
   Args a(info, "binary");
   const std::string name = a.str(0, "op");
-  const std::vector<int64_t> a_shape = a.dims(2, "aShape"), b_shape = a.dims(4, "bShape"), out_shape = a.dims(6, "outShape");
+  const std::vector<int64_t> a_shape = a.dims(2, "aShape"), b_shape = a.dims(4, "bShape");
+  const std::vector<int64_t> out_shape = a.dims(6, "outShape");
   if (a.ok() && (a_shape.size() != out_shape.size() || b_shape.size() != out_shape.size()))
     a.fail("aShape and bShape must have outShape's rank (right-aligned, padded with 1s)");
   for (size_t i = 0; a.ok() && i < out_shape.size(); i++)
@@ -421,7 +427,8 @@ static Napi::Value Reduce(const Napi::CallbackInfo& info) {
   std::vector<bool> reduced(shape.size(), false);
   int64_t out_size = 1;
   for (size_t i = 0; a.ok() && i < axes.size(); i++) {
-    if (axes[i] >= int64_t(shape.size()) || (i > 0 && axes[i] <= axes[i - 1])) a.fail("axes must be sorted, unique and < rank");
+    if (axes[i] >= int64_t(shape.size()) || (i > 0 && axes[i] <= axes[i - 1]))
+      a.fail("axes must be sorted, unique and < rank");
     else reduced[size_t(axes[i])] = true;
   }
   for (size_t i = 0; i < shape.size(); i++) if (!reduced[i]) out_size *= shape[i];
@@ -455,7 +462,8 @@ static ConvGeometry conv_geometry(Args& a, size_t i) {
   g.n = a.field(i, "p", "n"), g.c_in = a.field(i, "p", "cIn"), g.t = a.field(i, "p", "t");
   g.h = a.field(i, "p", "h"), g.w = a.field(i, "p", "w"), g.c_out = a.field(i, "p", "cOut");
   g.kt = a.field(i, "p", "kt"), g.kh = a.field(i, "p", "kh"), g.kw = a.field(i, "p", "kw");
-  g.stride_t = a.field(i, "p", "strideT"), g.stride_h = a.field(i, "p", "strideH"), g.stride_w = a.field(i, "p", "strideW");
+  g.stride_t = a.field(i, "p", "strideT"), g.stride_h = a.field(i, "p", "strideH");
+  g.stride_w = a.field(i, "p", "strideW");
   g.pad_front = a.field(i, "p", "padFront"), g.pad_back = a.field(i, "p", "padBack");
   g.pad_h = a.field(i, "p", "padH"), g.pad_w = a.field(i, "p", "padW");
   g.t_out = a.field(i, "p", "tOut"), g.h_out = a.field(i, "p", "hOut"), g.w_out = a.field(i, "p", "wOut");

@@ -69,9 +69,11 @@ class Pool {
       cv_.notify_all();
     }
     work_on(gen);
+    // A worker still running a range may share this core with us (a loaded machine, or more threads than
+    // cores): spin only briefly, then yield so it can finish.
     for (int spins = 0; done_.load(std::memory_order_acquire) < chunks; spins++) {
-      if (spins < 4096) TESSERA_CPU_RELAX();
-      else std::this_thread::yield();  // a worker was descheduled; let it run
+      if (spins < 256) TESSERA_CPU_RELAX();
+      else std::this_thread::yield();
     }
   }
 
@@ -115,7 +117,10 @@ class Pool {
       uint32_t gen = gen_of(claim_.load(std::memory_order_acquire));
       if (gen != seen || stop_.load(std::memory_order_relaxed)) return gen;
       TESSERA_CPU_RELAX();
-      if (i % 64 == 0 && std::chrono::steady_clock::now() > spin_until) break;
+      if (i % 64 == 0) {
+        if (std::chrono::steady_clock::now() > spin_until) break;
+        std::this_thread::yield();  // never starve a thread sharing this core (the caller, on a busy machine)
+      }
     }
     std::unique_lock<std::mutex> lock(mu_);
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
@@ -152,11 +157,13 @@ int default_threads_from_env() {
 
 // One job at a time: a second caller (another JS thread) that finds the pool busy runs serially.
 std::mutex g_pool_mu;
-// Never destroyed: worker threads may outlive static destruction at process exit.
+// Never destroyed: worker threads may outlive static destruction at process exit. Created on first use.
 Pool* g_pool = nullptr;
+// The pool size, readable without the lock (kernels ask for it from inside parallel ranges).
+std::atomic<int> g_threads{default_threads_from_env()};
 
 Pool& pool_locked() {
-  if (!g_pool) g_pool = new Pool(default_threads_from_env());
+  if (!g_pool) g_pool = new Pool(g_threads.load());
   return *g_pool;
 }
 
@@ -164,16 +171,15 @@ Pool& pool_locked() {
 
 int pool_default_threads() { return default_threads_from_env(); }
 
-int pool_threads() {
-  std::lock_guard<std::mutex> lock(g_pool_mu);
-  return pool_locked().threads();
-}
+int pool_threads() { return g_threads.load(std::memory_order_relaxed); }
 
 void pool_set_threads(int n) {
   n = std::clamp(n, 1, kMaxThreads);
+  if (t_in_region) return;  // cannot resize the pool from inside one of its own jobs
   std::lock_guard<std::mutex> lock(g_pool_mu);
+  g_threads.store(n);
   if (g_pool && g_pool->threads() == n) return;
-  delete g_pool;
+  delete g_pool;  // joins the old workers; the new pool starts its own
   g_pool = new Pool(n);
 }
 

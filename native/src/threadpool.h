@@ -9,7 +9,7 @@ namespace tessera {
 int pool_threads();
 // The default: TESSERA_THREADS when set, else the hardware threads.
 int pool_default_threads();
-// Resizes the pool (clamped to [1, 256]). Call from the main thread, never from inside a parallel_for.
+// Resizes the pool (clamped to [1, 256]); ignored when called from inside a parallel_for range.
 void pool_set_threads(int n);
 
 // Runs fn(begin, end) over [0, n) split into at most pool_threads() contiguous ranges, on the pool,

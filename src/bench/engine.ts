@@ -2,7 +2,7 @@
  * Engine benchmarks: attention, one pre-norm transformer block, and a full DiT training step — the same work as
  * /work/shared/reference/pytorch_dit_step.py (8 blocks, width 384, 6 heads, MLP 4x, adaLN-Zero, 4 x 256 tokens
  * of 48-dim patches, MSE, AdamW), built directly on engine ops so it measures the engine and nothing above it.
- * Each figure is the median of several runs after warm-up, in milliseconds.
+ * Each figure is the median of several runs after warm-up, in milliseconds; parts not measured are NaN.
  */
 import { Rng, Tensor, getKernels, noGrad } from '../engine/index.js';
 import * as E from '../engine/index.js';
@@ -18,8 +18,8 @@ export interface EngineBenchOptions {
   /** Timed runs per figure (median reported); default 7 (3 for the DiT step). */
   runs?: number;
   warmup?: number;
-  /** Skip the DiT step (it dominates the time on the reference kernels). */
-  skipDit?: boolean;
+  /** Which figures to measure (default all; the DiT step dominates the time on the reference kernels). */
+  parts?: readonly ('attention' | 'block' | 'dit')[];
 }
 
 const WIDTH = 384, HEADS = 6, HEAD_DIM = WIDTH / HEADS, BATCH = 4, TOKENS = 256, PATCH = 48, DEPTH = 8, FREQ = 256;
@@ -106,59 +106,63 @@ function ditBlock(x: Tensor, c: Tensor, blk: DitBlock): Tensor {
   return E.add(x, E.mul(gateM, applyLinear(E.gelu(applyLinear(h, blk.fc1)), blk.fc2)));
 }
 
+function benchAttention(rng: Rng, runs: number, warmup: number): { fwd: number; fwd_bwd: number } {
+  const shape = [BATCH, HEADS, TOKENS, HEAD_DIM];
+  const [q, k, v] = [0, 1, 2].map(() => Tensor.randn(shape, rng).requireGrad()) as [Tensor, Tensor, Tensor];
+  const dOut = Tensor.randn(shape, rng);
+  return {
+    fwd: time(() => noGrad(() => E.attention(q, k, v)), runs, warmup),
+    fwd_bwd: time(() => E.attention(q, k, v).backward(dOut), runs, warmup),
+  };
+}
+
+function benchBlock(rng: Rng, runs: number, warmup: number): { forward: number; train: number } {
+  const p = new ParamStore(rng.fork('block'));
+  const blk = makeBlock(p);
+  const ln = [p.ones(WIDTH), p.bias(WIDTH), p.ones(WIDTH), p.bias(WIDTH)];
+  const x = Tensor.randn([BATCH, TOKENS, WIDTH], rng);
+  const dOut = Tensor.randn([BATCH, TOKENS, WIDTH], rng);
+  const forward = time(() => noGrad(() => plainBlock(x, blk, ln)), runs, warmup);
+  const train = time(() => {
+    for (const t of p.params) t.zeroGrad();
+    plainBlock(x, blk, ln).backward(dOut);
+  }, runs, warmup);
+  return { forward, train };
+}
+
+/** One optimisation step of the 22M-parameter DiT: forward, MSE, backward, AdamW (inline, kernels.adamw). */
+function benchDit(rng: Rng, runs: number, warmup: number): number {
+  const kernels = getKernels('float32');
+  const p = new ParamStore(rng.fork('dit'));
+  const inp = makeLinear(p, PATCH, WIDTH);
+  const t1 = makeLinear(p, FREQ, WIDTH), t2 = makeLinear(p, WIDTH, WIDTH);
+  const blocks: DitBlock[] = Array.from({ length: DEPTH }, () => ({ ...makeBlock(p), ada: makeLinear(p, WIDTH, 6 * WIDTH) }));
+  const out = makeLinear(p, WIDTH, PATCH);
+  const moments = p.params.map((t) => ({ m: new Float32Array(t.size), v: new Float32Array(t.size) }));
+  const xs = Tensor.randn([BATCH, TOKENS, PATCH], rng), ys = Tensor.randn([BATCH, TOKENS, PATCH], rng);
+  const tf = Tensor.randn([BATCH, FREQ], rng);
+  let step = 0;
+  return time(() => {
+    for (const t of p.params) t.zeroGrad();
+    const c = applyLinear(E.silu(applyLinear(tf, t1)), t2);
+    let h = applyLinear(xs, inp);
+    for (const blk of blocks) h = ditBlock(h, c, blk);
+    E.mseLoss(applyLinear(h, out), ys).backward();
+    step++;
+    p.params.forEach((t, i) => {
+      kernels.adamw(t.data, t.grad!.data, moments[i]!.m, moments[i]!.v, t.size, 1e-4, 0.9, 0.999, 1e-8, 0.01, step);
+    });
+  }, runs, warmup);
+}
+
 export async function benchEngine(options: EngineBenchOptions = {}): Promise<EngineBenchResult> {
   const runs = options.runs ?? 7, warmup = options.warmup ?? 2;
-  const kernels = getKernels('float32');
+  const parts = new Set(options.parts ?? ['attention', 'block', 'dit']);
   const rng = new Rng(0);
-
-  // ---- attention ----
-  const qkvShape = [BATCH, HEADS, TOKENS, HEAD_DIM];
-  const q = Tensor.randn(qkvShape, rng).requireGrad(), k = Tensor.randn(qkvShape, rng).requireGrad(), v = Tensor.randn(qkvShape, rng).requireGrad();
-  const dOut = Tensor.randn(qkvShape, rng);
-  const attnFwd = time(() => noGrad(() => E.attention(q, k, v)), runs, warmup);
-  const attnFwdBwd = time(() => E.attention(q, k, v).backward(dOut), runs, warmup);
-
-  // ---- one pre-norm block ----
-  const blockParams = new ParamStore(rng.fork('block'));
-  const blk = makeBlock(blockParams);
-  const ln = [blockParams.ones(WIDTH), blockParams.bias(WIDTH), blockParams.ones(WIDTH), blockParams.bias(WIDTH)];
-  const x = Tensor.randn([BATCH, TOKENS, WIDTH], rng);
-  const dx = Tensor.randn([BATCH, TOKENS, WIDTH], rng);
-  const blockForward = time(() => noGrad(() => plainBlock(x, blk, ln)), runs, warmup);
-  const blockTrain = time(() => plainBlock(x, blk, ln).backward(dx), runs, warmup);
-
-  // ---- DiT training step ----
-  let ditStep = NaN;
-  if (!options.skipDit) {
-    const p = new ParamStore(rng.fork('dit'));
-    const inp = makeLinear(p, PATCH, WIDTH);
-    const t1 = makeLinear(p, FREQ, WIDTH), t2 = makeLinear(p, WIDTH, WIDTH);
-    const blocks: DitBlock[] = Array.from({ length: DEPTH }, () => ({ ...makeBlock(p), ada: makeLinear(p, WIDTH, 6 * WIDTH) }));
-    const out = makeLinear(p, WIDTH, PATCH);
-    const moments = p.params.map((t) => ({ m: new Float32Array(t.size), v: new Float32Array(t.size) }));
-    const xs = Tensor.randn([BATCH, TOKENS, PATCH], rng), ys = Tensor.randn([BATCH, TOKENS, PATCH], rng);
-    const tf = Tensor.randn([BATCH, FREQ], rng);
-    let step = 0;
-    const trainStep = (): void => {
-      for (const t of p.params) t.zeroGrad();
-      const c = applyLinear(E.silu(applyLinear(tf, t1)), t2);
-      let h = applyLinear(xs, inp);
-      for (const blkD of blocks) h = ditBlock(h, c, blkD);
-      E.mseLoss(applyLinear(h, out), ys).backward();
-      step++;
-      p.params.forEach((t, i) => {
-        kernels.adamw(t.data, t.grad!.data, moments[i]!.m, moments[i]!.v, t.size, 1e-4, 0.9, 0.999, 1e-8, 0.01, step);
-      });
-    };
-    ditStep = time(trainStep, options.runs ?? 3, Math.min(warmup, 2));
-  }
-
-  return {
-    attention_ms: { fwd: attnFwd, fwd_bwd: attnFwdBwd },
-    block_forward_ms: blockForward,
-    block_train_ms: blockTrain,
-    dit_train_step_ms: ditStep,
-  };
+  const attention = parts.has('attention') ? benchAttention(rng.fork('attention'), runs, warmup) : { fwd: NaN, fwd_bwd: NaN };
+  const block = parts.has('block') ? benchBlock(rng.fork('block'), runs, warmup) : { forward: NaN, train: NaN };
+  const dit = parts.has('dit') ? benchDit(rng.fork('dit'), options.runs ?? 3, Math.min(warmup, 2)) : NaN;
+  return { attention_ms: attention, block_forward_ms: block.forward, block_train_ms: block.train, dit_train_step_ms: dit };
 }
 
 /** Parameter count of the benchmark DiT (for reports). */

@@ -2,11 +2,15 @@
 import { Command } from 'commander';
 import { runCli } from './run.js';
 import { registerBench } from './commands/bench.js';
+import { registerGenerate } from './commands/generate.js';
+import { registerTrain } from './commands/train.js';
 
 const program = new Command('tessera')
   .description('Tessera: text-to-video with a spacetime-patch diffusion transformer, in TypeScript')
   .version('0.1.0');
 
+registerGenerate(program);
+registerTrain(program);
 registerBench(program);
 
 await runCli(program, process.argv);

@@ -1,5 +1,5 @@
 // The engine's public surface: tensors, autograd, ops, PRNG and kernels. Import from '../engine/index.js'.
-export { Tensor, noGrad, isGradEnabled, sizeOf, sameShape, formatShape } from './tensor.js';
+export { Tensor, noGrad, isGradEnabled, sizeOf, sameShape, formatShape, clearBufferPool } from './tensor.js';
 export type { DType, Operand, BackwardFn } from './tensor.js';
 export * from './ops.js';
 export { Rng } from './random.js';

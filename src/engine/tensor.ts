@@ -54,12 +54,48 @@ export function allocate(dtype: DType, n: number): FloatArray {
 }
 
 /**
- * An array with unspecified contents, for outputs a kernel overwrites completely. Skipping the zero fill matters:
- * fresh zeroed memory costs a page fault per 4 KiB, which on a busy machine rivals the kernels themselves.
+ * Gradient buffers that a backward pass has finished with, by dtype and length, for reuse. Recycling matters:
+ * fresh memory costs a page fault per 4 KiB on first touch, which on a busy machine rivals the kernels.
+ * Only `propagate` recycles, and only buffers no pending gradient, leaf `.grad` or caller still holds.
  */
+const pool = new Map<string, FloatArray[]>();
+const inPool = new WeakSet<ArrayBufferLike>();
+let pooledBytes = 0;
+const POOL_LIMIT_BYTES = 1 << 30;
+const SMALL_BYTES = 4096;
+
+function poolKey(dtype: DType, n: number): string {
+  return `${dtype}:${n}`;
+}
+
+function recycle(array: FloatArray): void {
+  const buffer = array.buffer;
+  if (inPool.has(buffer) || array.byteOffset !== 0 || array.byteLength !== buffer.byteLength) return;
+  if (array.byteLength < SMALL_BYTES || pooledBytes + array.byteLength > POOL_LIMIT_BYTES) return;
+  const key = poolKey(array instanceof Float64Array ? 'float64' : 'float32', array.length);
+  const list = pool.get(key);
+  if (list === undefined) pool.set(key, [array]);
+  else list.push(array);
+  inPool.add(buffer);
+  pooledBytes += array.byteLength;
+}
+
+/** Empties the gradient buffer pool (memory is returned to the garbage collector). */
+export function clearBufferPool(): void {
+  pool.clear();
+  pooledBytes = 0;
+}
+
+/** An array with unspecified contents, for outputs a kernel overwrites completely (no zero fill, pooled). */
 export function uninitialized(dtype: DType, n: number): FloatArray {
   const bytesPer = dtype === 'float64' ? 8 : 4;
-  if (n * bytesPer < 4096) return allocate(dtype, n);
+  if (n * bytesPer < SMALL_BYTES) return allocate(dtype, n);
+  const reused = pool.get(poolKey(dtype, n))?.pop();
+  if (reused !== undefined) {
+    inPool.delete(reused.buffer);
+    pooledBytes -= reused.byteLength;
+    return reused;
+  }
   const buffer = Buffer.allocUnsafeSlow(n * bytesPer).buffer;
   return dtype === 'float64' ? new Float64Array(buffer, 0, n) : new Float32Array(buffer, 0, n);
 }
@@ -307,13 +343,29 @@ function released(op: string): GraphNode {
 
 function propagate(root: Tensor, seed: Tensor): void {
   const order = topologicalOrder(root);
-  const grads = new Map<Tensor, Tensor>([[root, seed]]);
+  const grads = new Map<Tensor, Tensor>();
   // Gradients this pass allocated itself, safe to add into in place. Others may be shared (an op like add hands
   // the same gradient to both inputs; reshape shares data), so summing into them would corrupt a sibling.
   const owned = new Set<Tensor>();
-  // Buffers already handed to a leaf's .grad (or the caller's seed): a second leaf receiving one gets a copy.
-  const leafBuffers = new Set<ArrayBufferLike>([seed.data.buffer]);
+  // How many pending gradients hold each buffer; at zero a buffer is recycled unless pinned (the caller's seed,
+  // leaf .grad buffers).
+  const holders = new Map<ArrayBufferLike, number>();
+  const pinned = new Set<ArrayBufferLike>([seed.data.buffer]);
+  const hold = (t: Tensor, g: Tensor): void => {
+    grads.set(t, g);
+    holders.set(g.data.buffer, (holders.get(g.data.buffer) ?? 0) + 1);
+  };
+  const recycleIfFree = (g: Tensor): void => {
+    if (!holders.has(g.data.buffer) && !pinned.has(g.data.buffer)) recycle(g.data);
+  };
+  const drop = (g: Tensor): void => {
+    const count = holders.get(g.data.buffer)! - 1;
+    if (count > 0) holders.set(g.data.buffer, count);
+    else holders.delete(g.data.buffer);
+    recycleIfFree(g);
+  };
 
+  hold(root, seed);
   for (let i = order.length - 1; i >= 0; i--) {
     const tensor = order[i]!;
     const grad = grads.get(tensor);
@@ -321,12 +373,14 @@ function propagate(root: Tensor, seed: Tensor): void {
     grads.delete(tensor);
     const node = tensor.node;
     if (node === null) {
-      accumulateLeaf(tensor, grad, owned.has(grad), leafBuffers);
+      accumulateLeaf(tensor, grad, owned.has(grad), pinned);
+      drop(grad);
       continue;
     }
     owned.delete(grad); // backward may hand this very tensor to several inputs
     const parentGrads = node.backward(grad);
     tensor.node = released(node.op);
+    const absorbed: Tensor[] = []; // gradients added into another and not kept themselves
     for (let p = 0; p < node.parents.length; p++) {
       const parent = node.parents[p]!;
       const g = parentGrads[p];
@@ -336,26 +390,32 @@ function propagate(root: Tensor, seed: Tensor): void {
       }
       const existing = grads.get(parent);
       if (existing === undefined) {
-        grads.set(parent, g);
+        hold(parent, g);
       } else if (owned.has(existing)) {
         getKernels(existing.dtype).axpy(1, g.data, existing.data, existing.size);
+        absorbed.push(g);
       } else {
         const sum = new Tensor(uninitialized(existing.dtype, existing.size), existing.shape);
         getKernels(sum.dtype).binary('add', existing.data, existing.shape, g.data, g.shape, sum.data, sum.shape);
-        grads.set(parent, sum);
+        hold(parent, sum);
         owned.add(sum);
+        drop(existing);
+        absorbed.push(g);
       }
     }
+    drop(grad);
+    for (const g of absorbed) recycleIfFree(g);
   }
 }
 
-function accumulateLeaf(leaf: Tensor, grad: Tensor, isOwned: boolean, leafBuffers: Set<ArrayBufferLike>): void {
+/** Adds a gradient into leaf.grad, or adopts it (a copy if another leaf or the caller already holds it). */
+function accumulateLeaf(leaf: Tensor, grad: Tensor, isOwned: boolean, pinned: Set<ArrayBufferLike>): void {
   if (leaf.grad !== null) {
     getKernels(leaf.dtype).axpy(1, grad.data, leaf.grad.data, leaf.size);
     return;
   }
-  const shared = !isOwned && leafBuffers.has(grad.data.buffer);
+  const shared = !isOwned && pinned.has(grad.data.buffer);
   const own = shared ? grad.clone() : grad.detach();
-  leafBuffers.add(own.data.buffer);
+  pinned.add(own.data.buffer);
   leaf.grad = own;
 }

@@ -3,16 +3,21 @@
  * its colour, its motion, and the background). Trained on rendered world clips (train-classifier.ts), it is the
  * feature extractor of the Frechet video distance in fvd.ts, the role I3D plays for published FVD.
  *
- *   clip -> resample to (frames, size, size) -> [conv3d -> GroupNorm -> SiLU] x3 (strided)
- *        -> average pool to a 2x2 grid (keeps where things are) -> Linear -> SiLU = features -> one head per attribute
+ *   clip -> resample to (frames, size, size) -> [conv3d -> SiLU] x3 (strided)
+ *        -> [average pool to a 2x2 grid (where things are), max pool over all positions (what is there)]
+ *        -> Linear -> SiLU = features -> one head per attribute
+ *
+ * There is no normalisation layer on purpose: GroupNorm/InstanceNorm remove each clip's own colour statistics
+ * (which is why style transfer uses them), and colour is half of what this network must read. Three layers train
+ * fine without it.
  *
  * The label vocabularies are stored in config.json, so a saved classifier describes its own outputs.
  */
-import { Rng, Tensor, crossEntropy, mean, noGrad, reshape, silu } from '../engine/index.js';
+import { Rng, Tensor, concat, crossEntropy, max, mean, noGrad, reshape, silu } from '../engine/index.js';
 import { TesseraError, invalidArgument } from '../errors.js';
 import { loadPretrained, loadWeightsInto, savePretrained } from '../formats/index.js';
 import type { VideoClip } from '../media/types.js';
-import { Conv3d, GroupNorm, Linear, Module } from '../nn/index.js';
+import { Conv3d, Linear, Module } from '../nn/index.js';
 import { BACKGROUNDS, COLOUR_NAMES, MOTIONS, SHAPES, SPRITE_NAMES } from '../world/lexicon.js';
 import type { SceneSpec } from '../world/spec.js';
 
@@ -76,13 +81,11 @@ export interface ClassifierOutput {
 }
 
 export class WorldClassifier extends Module {
-  readonly config: WorldClassifierConfig;
+  // not enumerable, so Module does not look into it for parameters
+  declare readonly config: WorldClassifierConfig;
   conv1: Conv3d;
-  norm1: GroupNorm;
   conv2: Conv3d;
-  norm2: GroupNorm;
   conv3: Conv3d;
-  norm3: GroupNorm;
   project: Linear;
   kindHead: Linear;
   colourHead: Linear;
@@ -95,12 +98,9 @@ export class WorldClassifier extends Module {
     Object.defineProperty(this, 'config', { value: config, enumerable: false });
     const [c1, c2, c3] = config.channels;
     this.conv1 = new Conv3d(3, c1, 3, { rng, stride: STRIDES[0] });
-    this.norm1 = new GroupNorm(Math.min(4, c1), c1);
     this.conv2 = new Conv3d(c1, c2, 3, { rng, stride: STRIDES[1] });
-    this.norm2 = new GroupNorm(Math.min(4, c2), c2);
     this.conv3 = new Conv3d(c2, c3, 3, { rng, stride: STRIDES[2] });
-    this.norm3 = new GroupNorm(Math.min(4, c3), c3);
-    this.project = new Linear(c3 * POOL_GRID * POOL_GRID, config.featureDim, { rng });
+    this.project = new Linear(c3 * (POOL_GRID * POOL_GRID + 1), config.featureDim, { rng });
     const head = (labels: string[]) => new Linear(config.featureDim, labels.length, { rng });
     this.kindHead = head(config.labels.kind);
     this.colourHead = head(config.labels.colour);
@@ -110,14 +110,17 @@ export class WorldClassifier extends Module {
 
   /** x [N, 3, frames, size, size] in [-1, 1] -> features [N, featureDim]. */
   features(x: Tensor): Tensor {
-    let h = silu(this.norm1.forward(this.conv1.forward(x)));
-    h = silu(this.norm2.forward(this.conv2.forward(h)));
-    h = silu(this.norm3.forward(this.conv3.forward(h)));
+    let h = silu(this.conv1.forward(x));
+    h = silu(this.conv2.forward(h));
+    h = silu(this.conv3.forward(h));
     const [n, c, t, hh, ww] = h.shape as [number, number, number, number, number];
     // average over time and within each cell of a POOL_GRID x POOL_GRID grid
     const cells = reshape(h, [n, c, t, POOL_GRID, hh / POOL_GRID, POOL_GRID, ww / POOL_GRID]);
-    const pooled = reshape(mean(cells, [2, 4, 6]), [n, c * POOL_GRID * POOL_GRID]);
-    return silu(this.project.forward(pooled));
+    const grid = reshape(mean(cells, [2, 4, 6]), [n, c * POOL_GRID * POOL_GRID]);
+    // and the strongest response anywhere: a small object is a few positions among many background ones,
+    // which averaging alone dilutes
+    const peak = max(reshape(h, [n, c, t * hh * ww]), 2);
+    return silu(this.project.forward(concat([grid, peak], 1)));
   }
 
   forward(x: Tensor): ClassifierOutput {

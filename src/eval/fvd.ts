@@ -11,6 +11,8 @@
  * symmetric eigendecomposition and no general (non-symmetric) matrix square root is needed.
  */
 import { invalidArgument } from '../errors.js';
+import type { VideoClip } from '../media/types.js';
+import { classifyClips, type WorldClassifier } from './classifier.js';
 import { matmulSquare, sqrtSymmetric, symmetricEigen } from './linalg.js';
 
 export interface GaussianStats {
@@ -81,4 +83,15 @@ export function frechetDistance(a: GaussianStats, b: GaussianStats): FrechetPart
 /** Frechet distance between two sets of feature vectors of the same dimension. */
 export function frechetDistanceOf(a: ArrayLike<number>, countA: number, b: ArrayLike<number>, countB: number, dim: number): FrechetParts {
   return frechetDistance(gaussianStats(a, countA, dim), gaussianStats(b, countB, dim));
+}
+
+/** Frechet distance between two sets of clips on the world classifier's features (the FVD-style number). */
+export function clipFrechetDistance(classifier: WorldClassifier, a: readonly VideoClip[], b: readonly VideoClip[]): FrechetParts {
+  const dim = classifier.config.featureDim;
+  const stack = (clips: readonly VideoClip[]) => {
+    const out = new Float64Array(clips.length * dim);
+    classifyClips(classifier, clips).forEach((p, i) => out.set(p.features, i * dim));
+    return out;
+  };
+  return frechetDistanceOf(stack(a), a.length, stack(b), b.length, dim);
 }

@@ -39,14 +39,17 @@ function decodeFailure(reason: string | undefined): JobError {
 
 export class RedisQueue implements JobQueue {
   private readonly conn: Redis;
+  /** QueueEvents blocks on its own connection. BullMQ leaves connections it was given open: close() ends both. */
+  private readonly eventsConn: Redis;
   private readonly queue: Queue<JobData>;
   private readonly queueEvents: QueueEvents;
   private events: JobEvents | null = null;
 
   constructor(opts: { url: string }) {
     this.conn = connection(opts.url);
+    this.eventsConn = connection(opts.url);
     this.queue = new Queue<JobData>(QUEUE_NAME, { connection: this.conn as ConnectionOptions });
-    this.queueEvents = new QueueEvents(QUEUE_NAME, { connection: connection(opts.url) as ConnectionOptions });
+    this.queueEvents = new QueueEvents(QUEUE_NAME, { connection: this.eventsConn as ConnectionOptions });
   }
 
   async start(events: JobEvents): Promise<undefined> {
@@ -88,6 +91,7 @@ export class RedisQueue implements JobQueue {
     await this.queueEvents.close();
     await this.queue.close();
     this.conn.disconnect();
+    this.eventsConn.disconnect();
   }
 }
 
@@ -112,6 +116,7 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<{ clos
     failed: (id, e) => pending.get(id)?.reject(new Error(JSON.stringify(e))),
   });
 
+  const workerConn = connection(opts.url);
   const worker = new Worker<JobData, RenderResult>(
     QUEUE_NAME,
     async (job, _token, signal) => {
@@ -127,7 +132,7 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<{ clos
         pending.delete(id);
       }
     },
-    { connection: connection(opts.url) as ConnectionOptions, concurrency: opts.concurrency },
+    { connection: workerConn as ConnectionOptions, concurrency: opts.concurrency },
   );
   const subscriber = connection(opts.url);
   await subscriber.subscribe(CANCEL_CHANNEL);
@@ -139,6 +144,7 @@ export async function startRedisWorker(opts: RedisWorkerOptions): Promise<{ clos
     async close() {
       subscriber.disconnect();
       await worker.close(true);
+      workerConn.disconnect();
       await local.close();
     },
   };

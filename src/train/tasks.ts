@@ -43,6 +43,8 @@ export function pickBucket(buckets: readonly Bucket[], rng: Rng): Bucket {
 export class VaeTask implements TrainTask {
   readonly name = 'vae';
   readonly modules: Record<string, Module>;
+  onCheckpoint?: TrainTask['onCheckpoint'];
+  onSample?: TrainTask['onSample'];
 
   constructor(
     readonly vae: CausalVideoVAE,
@@ -100,6 +102,8 @@ export function randomFrameMask(latentFrames: number, rng: Rng, rate: number): F
 export class DitTask implements TrainTask {
   readonly name = 'dit';
   readonly modules: Record<string, Module>;
+  onCheckpoint?: TrainTask['onCheckpoint'];
+  onSample?: TrainTask['onSample'];
 
   constructor(
     private readonly parts: { vae: CausalVideoVAE; transformer: DiT; textEncoder: TextEncoder; tokenizer: WordLevelTokenizer },

@@ -326,9 +326,13 @@ export async function writeSampleGrid(path: string, samples: readonly LabelledCl
   const width = LABEL_WIDTH + columns * (cellW + GAP) + GAP;
   const height = samples.length * (cellH + GAP) + GAP;
   const canvas = new Uint8Array(width * height * 3).fill(BACKGROUND);
-  const labels = await renderText(LABEL_WIDTH, height, samples.map((s, r) => ({
-    x: 6, y: GAP + r * (cellH + GAP) + cellH / 2 + 4, text: truncate(s.label, 26),
-  })));
+  const lineHeight = 14;
+  const maxLines = Math.max(1, Math.floor(cellH / lineHeight));
+  const labels = await renderText(LABEL_WIDTH, height, samples.flatMap((s, r) => {
+    const lines = wrap(s.label, 26, maxLines);
+    const top = GAP + r * (cellH + GAP) + (cellH - lines.length * lineHeight) / 2 + 11;
+    return lines.map((text, i) => ({ x: 6, y: top + i * lineHeight, text }));
+  }));
   blit(canvas, width, labels, LABEL_WIDTH, height, 0, 0);
   samples.forEach(({ clip }, r) => {
     for (let c = 0; c < columns; c++) {
@@ -372,6 +376,23 @@ export async function writeSampleAnimation(path: string, samples: readonly Label
 
 function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/** Words packed into lines of at most `width` characters; the last allowed line is truncated. */
+function wrap(text: string, width: number, maxLines: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter((w) => w)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  if (lines.length <= maxLines) return lines.map((l) => truncate(l, width));
+  const kept = lines.slice(0, maxLines);
+  kept[maxLines - 1] = truncate(`${kept[maxLines - 1]} ${lines[maxLines]}`, width);
+  return kept.map((l) => truncate(l, width));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -187,7 +187,8 @@ export function captionSpec(spec: SceneSpec, level: CaptionLevel, seed = 0): str
   }
   const extras = [
     rng.pick(WEATHER_PHRASES[spec.weather]),
-    rng.pick(LIGHTING_PHRASES[spec.lighting]),
+    // a night sky or a city at night is dark already: saying "daylight" there would contradict the setting
+    spec.background.kind === 'night' || spec.background.kind === 'city' ? (spec.lighting === 'night' ? rng.pick(LIGHTING_PHRASES.night) : '') : rng.pick(LIGHTING_PHRASES[spec.lighting]),
     rng.pick(CAMERA_PHRASES[spec.camera]),
   ].filter((s) => s);
   // Sora prompts put the camera anywhere; keep the subjects first and shuffle the rest

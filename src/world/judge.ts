@@ -148,7 +148,23 @@ function foregroundMask(clip: VideoClip, frame: number, bg: Uint8Array): Uint8Ar
   return mask;
 }
 
+/** Grows the mask by one pixel (4-neighbourhood) so that pieces of one object split by background-like parts join. */
+function dilate(mask: Uint8Array, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(mask);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    const i = y * width + x;
+    if (mask[i]) continue;
+    if ((x > 0 && mask[i - 1]) || (x < width - 1 && mask[i + 1]) || (y > 0 && mask[i - width]) || (y < height - 1 && mask[i + width])) out[i] = 2;
+  }
+  return out;
+}
+
+/**
+ * Connected pieces of the foreground. Pieces are joined through a dilated mask, but area, centre and bounds count
+ * only the original foreground pixels.
+ */
 function findBlobs(mask: Uint8Array, width: number, height: number, frame: number, minArea: number): Blob[] {
+  mask = dilate(mask, width, height);
   const label = new Int32Array(mask.length).fill(-1);
   const blobs: Blob[] = [];
   const stack: number[] = [];
@@ -160,14 +176,17 @@ function findBlobs(mask: Uint8Array, width: number, height: number, frame: numbe
     while (stack.length) {
       const i = stack.pop()!;
       const x = i % width, y = (i - x) / width;
-      b.area++; b.cx += x + 0.5; b.cy += y + 0.5;
-      if (x < b.x0) b.x0 = x; if (x > b.x1) b.x1 = x; if (y < b.y0) b.y0 = y; if (y > b.y1) b.y1 = y;
+      if (mask[i] === 1) {
+        b.area++; b.cx += x + 0.5; b.cy += y + 0.5;
+        if (x < b.x0) b.x0 = x; if (x > b.x1) b.x1 = x; if (y < b.y0) b.y0 = y; if (y > b.y1) b.y1 = y;
+      }
       const push = (j: number) => { if (mask[j] && label[j] === -1) { label[j] = blobs.length; stack.push(j); } };
       if (x > 0) push(i - 1);
       if (x < width - 1) push(i + 1);
       if (y > 0) push(i - width);
       if (y < height - 1) push(i + width);
     }
+    if (b.area === 0) continue;
     b.cx /= b.area; b.cy /= b.area;
     b.touchesEdge = b.x0 === 0 || b.y0 === 0 || b.x1 === width - 1 || b.y1 === height - 1;
     blobs.push(b);
@@ -300,21 +319,46 @@ function objectColour(actual: Float32Array, bg: Float32Array): [number, number, 
   return [median(0), median(1), median(2)];
 }
 
-function identify(actual: Float32Array, bg: Float32Array, lighting: Lighting, rotations: boolean): Sighting {
-  const colour = objectColour(actual, bg);
-  let best = { kind: 'circle', error: Infinity };
-  for (const t of templates(lighting, rotations)) {
-    let error = 0;
-    for (let i = 0; i < PATCH * PATCH; i++) {
-      const a = t.alpha[i]!;
+/** Mean deviation from the median colour over the object's interior: about 0 for flat shapes, more for sprites. */
+function colourSpread(actual: Float32Array, bg: Float32Array, colour: readonly number[]): number {
+  const inside = (i: number) =>
+    Math.abs(actual[i * 3]! - bg[i * 3]!) + Math.abs(actual[i * 3 + 1]! - bg[i * 3 + 1]!) + Math.abs(actual[i * 3 + 2]! - bg[i * 3 + 2]!) > 90;
+  let sum = 0, n = 0;
+  for (let y = 1; y < PATCH - 1; y++) for (let x = 1; x < PATCH - 1; x++) {
+    const i = y * PATCH + x;
+    if (!inside(i) || !inside(i - 1) || !inside(i + 1) || !inside(i - PATCH) || !inside(i + PATCH)) continue;
+    sum += Math.abs(actual[i * 3]! - colour[0]!) + Math.abs(actual[i * 3 + 1]! - colour[1]!) + Math.abs(actual[i * 3 + 2]! - colour[2]!);
+    n++;
+  }
+  return n ? sum / n : 0;
+}
+
+/** L1 error of a template composited over the background, shifted by (dx, dy) patch pixels; stops past `limit`. */
+function templateError(t: Template, actual: Float32Array, bg: Float32Array, colour: readonly number[], dx: number, dy: number, limit: number): number {
+  let error = 0;
+  for (let y = 0; y < PATCH; y++) {
+    const ty = Math.min(PATCH - 1, Math.max(0, y - dy));
+    for (let x = 0; x < PATCH; x++) {
+      const tx = Math.min(PATCH - 1, Math.max(0, x - dx));
+      const j = ty * PATCH + tx, i = y * PATCH + x;
+      const a = t.alpha[j]!;
       for (let c = 0; c < 3; c++) {
-        const fg = t.rgb ? t.rgb[i * 3 + c]! : colour[c]! * a;
+        const fg = t.rgb ? t.rgb[j * 3 + c]! : colour[c]! * a;
         error += Math.abs(fg + bg[i * 3 + c]! * (1 - a) - actual[i * 3 + c]!);
       }
-      if (error > best.error) break;
     }
-    if (error < best.error) best = { kind: t.kind, error };
+    if (error > limit) return error;
   }
+  return error;
+}
+
+/** Names an object: flat ones are compared with shapes, textured ones with sprites. */
+function identify(actual: Float32Array, bg: Float32Array, lighting: Lighting, rotations: boolean): Sighting {
+  const colour = objectColour(actual, bg);
+  const spread = colourSpread(actual, bg, colour);
+  const candidates = templates(lighting, rotations).filter((t) => (spread < 6 ? !t.rgb : spread > 14 ? !!t.rgb : true));
+  const scored = candidates.map((t) => ({ t, error: templateError(t, actual, bg, colour, 0, 0, Infinity) })).sort((a, b) => a.error - b.error);
+  const best = { kind: scored[0]?.t.kind ?? 'circle', error: scored[0]?.error ?? Infinity };
   const tint = LIGHT_TINT[lighting];
   return { kind: best.kind, error: best.error, colour: [colour[0] / tint[0], colour[1] / tint[1], colour[2] / tint[2]] };
 }
@@ -390,16 +434,19 @@ function classifyMotion(points: [number, number][], areas: number[], masks: Floa
   const span = Math.max(...points.map((p) => Math.hypot(p[0] - points[0]![0], p[1] - points[0]![1]))) / unit;
   // orbit: the direction of travel keeps turning one way
   let turn = 0, path = 0;
+  const turns: number[] = [];
   for (let i = 2; i < n; i++) {
     const a1 = Math.atan2(ys[i - 1]! - ys[i - 2]!, xs[i - 1]! - xs[i - 2]!);
     const a2 = Math.atan2(ys[i]! - ys[i - 1]!, xs[i]! - xs[i - 1]!);
     let d = a2 - a1;
     while (d > Math.PI) d -= 2 * Math.PI;
     while (d < -Math.PI) d += 2 * Math.PI;
-    if (Math.hypot(xs[i]! - xs[i - 1]!, ys[i]! - ys[i - 1]!) > 0.004) turn += d;
+    if (Math.hypot(xs[i]! - xs[i - 1]!, ys[i]! - ys[i - 1]!) > 0.004) { turn += d; turns.push(d); }
   }
+  const turning = turns.length;
+  const sameWay = Math.max(turns.filter((d) => d > 0).length, turns.filter((d) => d < 0).length);
   for (let i = 1; i < n; i++) path += Math.hypot(xs[i]! - xs[i - 1]!, ys[i]! - ys[i - 1]!);
-  if (Math.abs(turn) > 2.2 && path > 0.25 && span < 0.5) return 'orbit';
+  if (Math.abs(turn) > 2.5 && path > 0.25 && span < 0.6 * path && sameWay / Math.max(1, turning) > 0.7) return 'orbit';
   // vertical arcs: a turn from rising to falling (jump) or from falling to rising at the floor (bounce)
   const vy = ys.slice(1).map((y, i) => y - ys[i]!);
   const eps = 0.006;

@@ -119,3 +119,43 @@ test('Tensor constructors', () => {
   assert.equal(Tensor.from(shared, [4]).data, shared);
   assert.equal(Tensor.from([5], [1]).item(), 5);
 });
+
+test('recycled gradient buffers never alias live data: repeated steps give identical gradients', () => {
+  const rng = new Rng(5);
+  const w1 = Tensor.randn([64, 32], rng, 0.2).requireGrad(), w2 = Tensor.randn([32, 64], rng, 0.2).requireGrad();
+  const x = Tensor.randn([16, 32], rng);
+  const step = (): number[][] => {
+    w1.zeroGrad();
+    w2.zeroGrad();
+    const h = E.gelu(E.linear(x, w1)); // [16, 64], big enough to be pooled
+    const [a, b] = E.chunk(h, 2, 1);
+    const y = E.add(E.linear(h, w2), E.mul(E.concat([b!, a!], 1), E.sum(h, 1, true)).slice(1, 0, 32));
+    const z = E.add(y, E.layerNorm(y));
+    E.mseLoss(E.add(z, z), x).backward();
+    return [w1.grad!.toArray(), w2.grad!.toArray(), h.toArray()];
+  };
+  const first = step();
+  for (let i = 0; i < 3; i++) assert.deepEqual(step(), first);
+});
+
+test('a residual chain of same-size tensors matches its float64 reference gradient', () => {
+  // Every activation and gradient has one size, so any buffer recycled while still in use would be handed out
+  // again within the same backward pass and corrupt it.
+  const rng = new Rng(6);
+  const weights = Array.from({ length: 4 }, () => Tensor.randn([64, 64], rng, 0.1));
+  const x0 = Tensor.randn([32, 64], rng);
+  const grads = (dtype: 'float32' | 'float64'): number[][] => {
+    const ws = weights.map((w) => Tensor.from(w.data, w.shape, dtype).requireGrad());
+    let x = Tensor.from(x0.data, x0.shape, dtype).requireGrad();
+    const input = x;
+    for (const w of ws) x = E.add(x, E.gelu(E.linear(x, w)));
+    E.sum(E.mul(x, x)).backward();
+    return [input, ...ws].map((t) => t.grad!.toArray());
+  };
+  const expected = grads('float64');
+  for (let repeat = 0; repeat < 2; repeat++) {
+    grads('float32').forEach((g, i) => g.forEach((v, j) => {
+      assert.ok(Math.abs(v - expected[i]![j]!) <= 1e-3 * Math.max(1, Math.abs(expected[i]![j]!)), `tensor ${i} element ${j}: ${v} vs ${expected[i]![j]}`);
+    }));
+  }
+});

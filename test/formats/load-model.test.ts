@@ -22,7 +22,7 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
 function parts() {
   const tokenizer = buildWordLevelTokenizer(['a red ball', 'a blue cube'], { maxLength: 8 });
   return {
-    vae: new CausalVideoVAE({ channels: [4, 8], temporalDownsample: [true], groups: 4 }, new Rng(1)),
+    vae: new CausalVideoVAE({ channels: [4, 8], downsample: ['spacetime'], groups: 4 }, new Rng(1)),
     transformer: new DiT({ hiddenSize: 32, depth: 1, numHeads: 2, textDim: 16, timestepFeatures: 16 }, new Rng(2)),
     text_encoder: new TextEncoder({ vocabSize: tokenizer.vocabSize, maxLength: 8, width: 16, layers: 1, heads: 2 }, new Rng(3)),
     tokenizer,

@@ -19,7 +19,7 @@ import {
 } from '../../src/models/vae/index.js';
 
 /** 8x spatial, 4x temporal, like the default, but with a few channels so tests stay fast. */
-const TINY: Partial<VaeConfig> = { channels: [4, 8, 8], groups: 4, latentChannels: 8 };
+const TINY: Partial<VaeConfig> = { patchSize: 2, channels: [4, 8, 8], downsample: ['spacetime', 'spacetime'], groups: 4, latentChannels: 8 };
 
 /** Fills every parameter with noise, so zero-initialised residual branches also take part in a comparison. */
 function randomize(vae: CausalVideoVAE, seed: number): CausalVideoVAE {
@@ -80,6 +80,16 @@ test('shapes: image, square, landscape and portrait clips round trip', () => {
   });
 });
 
+test('the default VAE compresses 8x in space and 4x in time into 8 channels', () => {
+  const vae = new CausalVideoVAE();
+  assert.deepEqual([vae.spatialFactor, vae.temporalFactor, vae.config.latentChannels], [8, 4, 8]);
+  noGrad(() => {
+    const z = vae.encode(randomClip(5, 16, 24, 1)).sample(new Rng(1));
+    assert.deepEqual(z.shape, [1, 8, 2, 2, 3]);
+    assert.deepEqual(vae.decode(z).shape, [1, 3, 5, 16, 24]);
+  });
+});
+
 test('sizes that do not fit the compression are rejected by name', () => {
   const vae = new CausalVideoVAE(TINY, new Rng(1));
   const expectError = (x: Tensor, param: string, pattern: RegExp) =>
@@ -88,8 +98,8 @@ test('sizes that do not fit the compression are rejected by name', () => {
   expectError(Tensor.zeros([1, 3, 5, 36, 32]), 'height', /multiple of 8, got 36/);
   expectError(Tensor.zeros([1, 3, 5, 32, 20]), 'width', /multiple of 8, got 20/);
   expectError(Tensor.zeros([1, 4, 5, 32, 32]), 'video', /\[N, 3, T, H, W\]/);
-  assert.throws(() => new CausalVideoVAE({ channels: [4, 6], temporalDownsample: [true], groups: 4 }), /vae\.channels: 6 is not divisible/);
-  assert.throws(() => new CausalVideoVAE({ channels: [4, 8], temporalDownsample: [true, true], groups: 4 }), /vae\.temporalDownsample: expected 1/);
+  assert.throws(() => new CausalVideoVAE({ channels: [4, 6], downsample: ['space'], groups: 4 }), /vae\.channels: 6 is not divisible/);
+  assert.throws(() => new CausalVideoVAE({ channels: [4, 8], downsample: ['time', 'time'], groups: 4 }), /vae\.downsample: expected 1/);
 });
 
 test('causal: a latent frame does not change when later frames change', () => {
@@ -183,7 +193,7 @@ function movingSquare(frames: number, size: number): Tensor {
 }
 
 test('a tiny VAE learns to reproduce a clip', (t) => {
-  const vae = new CausalVideoVAE({ channels: [8, 16], temporalDownsample: [true], patchSize: 2, groups: 4, latentChannels: 8 }, new Rng(11));
+  const vae = new CausalVideoVAE({ channels: [8, 16], downsample: ['spacetime'], patchSize: 2, groups: 4, latentChannels: 8 }, new Rng(11));
   const x = movingSquare(5, 16);
   const rng = new Rng(12);
   const before = noGrad(() => psnr(vae.decode(vae.encode(x).mean), x));

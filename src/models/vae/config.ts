@@ -37,7 +37,7 @@ export const DEFAULT_VAE_CONFIG: Readonly<VaeConfig> = Object.freeze({
   latentChannels: 8,
   patchSize: 4,
   channels: [32, 48, 64],
-  downsample: ['spacetime', 'time'],
+  downsample: ['spacetime', 'time'] as Resample[],
   layersPerLevel: 1,
   groups: 8,
   scalingFactor: 1,

@@ -1,0 +1,130 @@
+/**
+ * Training run configs (JSON files in configs/). Every field is checked and a bad one is named with what was
+ * expected, before any work starts.
+ */
+import { readFile } from 'node:fs/promises';
+import { TesseraError, invalidArgument } from '../errors.js';
+import type { OptimConfig } from './loop.js';
+import type { Bucket } from './tasks.js';
+import type { HeldOutCombo } from '../data/index.js';
+
+export interface TrainConfig {
+  task: 'vae' | 'dit';
+  /** Checkpoints, metrics, samples and the exported model go here. */
+  runDir: string;
+  seed: number;
+  /** Architecture preset for a fresh model: 'world' (the bundled model's) or 'tiny' (tests). */
+  preset: string;
+  /** Start from this model folder (fine-tuning / continuing on a new machine with a fresh optimizer). */
+  initFrom: string | null;
+  /** DiT runs: the frozen VAE, as a model folder or a vae/ component folder. */
+  vaeFrom: string | null;
+  data: {
+    source: 'world' | 'folder';
+    /** For source 'folder': a folder of videos with captions.jsonl. */
+    folder?: string;
+    buckets: Bucket[];
+    heldOut: HeldOutCombo[];
+    captionDropout: number;
+    conditionRate: number;
+  };
+  optim: OptimConfig;
+  checkpointEvery: number;
+  logEvery: number;
+  sampleEvery: number;
+  maxMinutes?: number;
+}
+
+type Json = Record<string, unknown>;
+
+function num(obj: Json, key: string, path: string, { min = -Infinity, max = Infinity, int = false, def }: { min?: number; max?: number; int?: boolean; def?: number } = {}): number {
+  const v = obj[key] ?? def;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (int && !Number.isInteger(v))) {
+    throw invalidArgument(`${path}.${key}`, `expected ${int ? 'an integer' : 'a number'}${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` <= ${max}` : ''}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function str(obj: Json, key: string, path: string, def?: string | null): string | null {
+  const v = obj[key] ?? def;
+  if (v === null) return null;
+  if (typeof v !== 'string' || v === '') throw invalidArgument(`${path}.${key}`, `expected a non-empty string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalidArgument(file, 'expected a JSON object');
+  const j = json as Json;
+  const task = j.task;
+  if (task !== 'vae' && task !== 'dit') throw invalidArgument(`${file}.task`, `expected "vae" or "dit", got ${JSON.stringify(task)}`);
+  const data = (j.data ?? {}) as Json;
+  const source = data.source ?? 'world';
+  if (source !== 'world' && source !== 'folder') throw invalidArgument(`${file}.data.source`, `expected "world" or "folder", got ${JSON.stringify(source)}`);
+  if (!Array.isArray(data.buckets) || data.buckets.length === 0) throw invalidArgument(`${file}.data.buckets`, 'expected a non-empty list of {width, height, frames, batch, weight}');
+  const buckets: Bucket[] = data.buckets.map((b, i) => {
+    const p = `${file}.data.buckets[${i}]`;
+    if (typeof b !== 'object' || b === null) throw invalidArgument(p, 'expected an object');
+    const o = b as Json;
+    return {
+      width: num(o, 'width', p, { min: 16, max: 512, int: true }),
+      height: num(o, 'height', p, { min: 16, max: 512, int: true }),
+      frames: num(o, 'frames', p, { min: 1, max: 257, int: true }),
+      batch: num(o, 'batch', p, { min: 1, max: 256, int: true, def: 1 }),
+      weight: num(o, 'weight', p, { min: 0, def: 1 }),
+    };
+  });
+  const heldOut = (data.heldOut ?? []) as HeldOutCombo[];
+  if (!Array.isArray(heldOut)) throw invalidArgument(`${file}.data.heldOut`, 'expected a list of {kind?, colour?, motion?}');
+  const optim = (j.optim ?? {}) as Json;
+  const totalSteps = num(optim, 'totalSteps', `${file}.optim`, { min: 1, int: true });
+  const config: TrainConfig = {
+    task,
+    runDir: str(j, 'runDir', file)!,
+    seed: num(j, 'seed', file, { min: 0, int: true, def: 0 }),
+    preset: str(j, 'preset', file, 'world')!,
+    initFrom: str(j, 'initFrom', file, null),
+    vaeFrom: str(j, 'vaeFrom', file, null),
+    data: {
+      source,
+      folder: str(data, 'folder', `${file}.data`, null) ?? undefined,
+      buckets,
+      heldOut,
+      captionDropout: num(data, 'captionDropout', `${file}.data`, { min: 0, max: 1, def: 0.1 }),
+      conditionRate: num(data, 'conditionRate', `${file}.data`, { min: 0, max: 1, def: 0.3 }),
+    },
+    optim: {
+      lr: num(optim, 'lr', `${file}.optim`, { min: 0 }),
+      minLr: num(optim, 'minLr', `${file}.optim`, { min: 0, def: 0 }),
+      warmupSteps: num(optim, 'warmupSteps', `${file}.optim`, { min: 0, int: true, def: 100 }),
+      totalSteps,
+      weightDecay: num(optim, 'weightDecay', `${file}.optim`, { min: 0, def: 0.01 }),
+      gradClip: num(optim, 'gradClip', `${file}.optim`, { min: 0, def: 1 }),
+      emaDecay: num(optim, 'emaDecay', `${file}.optim`, { min: 0, max: 1, def: 0.999 }),
+    },
+    checkpointEvery: num(j, 'checkpointEvery', file, { min: 1, int: true, def: 100 }),
+    logEvery: num(j, 'logEvery', file, { min: 1, int: true, def: 10 }),
+    sampleEvery: num(j, 'sampleEvery', file, { min: 0, int: true, def: 0 }),
+    maxMinutes: j.maxMinutes === undefined || j.maxMinutes === null ? undefined : num(j, 'maxMinutes', file, { min: 0 }),
+  };
+  if (config.task === 'dit' && !config.vaeFrom && !config.initFrom) {
+    throw invalidArgument(`${file}.vaeFrom`, 'a DiT run needs a trained VAE: set vaeFrom (or initFrom, a model folder that has one)');
+  }
+  if (config.data.source === 'folder' && !config.data.folder) throw invalidArgument(`${file}.data.folder`, 'expected the folder of videos with captions.jsonl');
+  return config;
+}
+
+export async function readTrainConfig(path: string): Promise<TrainConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new TesseraError('not_found', `--config: cannot read ${path}`, { param: 'config' });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new TesseraError('invalid_argument', `${path}: not valid JSON (${(e as Error).message})`, { param: 'config' });
+  }
+  return parseTrainConfig(json, path);
+}

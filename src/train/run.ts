@@ -1,0 +1,143 @@
+/**
+ * `tessera train vae|dit`: builds the models and the data source a config asks for, runs the shared loop, and
+ * exports the EMA weights as a model folder at every checkpoint (runDir/export), so an interrupted run always
+ * leaves a usable model behind. A run resumes from its last checkpoint; a fresh machine without one starts from
+ * `initFrom` (a model folder) with a fresh optimizer.
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng, noGrad } from '../engine/index.js';
+import { TesseraError } from '../errors.js';
+import type { ProgressCallback } from '../progress.js';
+import { CausalVideoVAE, videosToTensor, psnr } from '../models/vae/index.js';
+import { loadModel } from '../models/index.js';
+import { loadPipeline } from '../pipelines/index.js';
+import type { TrainConfig } from './config.js';
+import { runTrainingLoop, type LoopResult, type TrainTask } from './loop.js';
+import { DitTask, VaeTask, type ClipSource } from './tasks.js';
+import { WorldClipSource } from './sources.js';
+import { buildRandomModel, saveBuiltModel, type BuiltModel } from './init.js';
+import { presetByName } from './presets.js';
+
+export interface RunOptions {
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+  /** Override the config's stop (tests, staged runs). */
+  stopAtStep?: number;
+}
+
+function makeSource(config: TrainConfig): ClipSource {
+  if (config.data.source === 'folder') {
+    throw new TesseraError('unsupported', 'training on a video folder is not wired into `tessera train` yet; use data.source "world"', { param: 'data.source' });
+  }
+  return new WorldClipSource({ buckets: config.data.buckets, seed: config.seed, heldOut: config.data.heldOut });
+}
+
+/** A VAE from a model folder (its vae/) or a vae component folder. */
+async function loadVae(path: string): Promise<CausalVideoVAE> {
+  const dir = existsSync(join(path, 'model_index.json')) ? join(path, 'vae') : path;
+  return CausalVideoVAE.fromPretrained(dir);
+}
+
+/**
+ * Sets the VAE's latent normalisation from data: the diffusion model wants latents near zero mean and unit
+ * variance, whatever scale the encoder happened to learn.
+ */
+export function calibrateLatents(vae: CausalVideoVAE, source: ClipSource, config: TrainConfig): Promise<{ shift: number; scale: number }> {
+  return (async () => {
+    const bucket = config.data.buckets.find((b) => b.frames > 1) ?? config.data.buckets[0]!;
+    const { clips } = await source.nextBatch(bucket, 8);
+    const z = noGrad(() => vae.encode(videosToTensor(clips)).mean);
+    let sum = 0;
+    let sq = 0;
+    for (const v of z.data) {
+      sum += v;
+      sq += v * v;
+    }
+    const mean = sum / z.size;
+    const std = Math.sqrt(Math.max(1e-12, sq / z.size - mean * mean));
+    return { shift: mean, scale: 1 / std };
+  })();
+}
+
+export async function runTraining(config: TrainConfig, opts: RunOptions = {}): Promise<LoopResult> {
+  await mkdir(config.runDir, { recursive: true });
+  const preset = presetByName(config.preset);
+  const metricsPath = join(config.runDir, 'metrics.jsonl');
+  const onLog = async (record: Record<string, number>) => {
+    await appendFile(metricsPath, JSON.stringify({ time: new Date().toISOString(), ...record }) + '\n');
+  };
+  const source = makeSource(config);
+  const exportDir = join(config.runDir, 'export');
+  let task: TrainTask;
+
+  if (config.task === 'vae') {
+    const vae = config.initFrom ? await loadVae(config.initFrom) : new CausalVideoVAE(preset.vae, new Rng(config.seed).fork('vae'));
+    const heldOut = new WorldClipSource({ buckets: config.data.buckets, seed: config.seed + 1_000_003 });
+    const vaeTask = new VaeTask(vae, source, config.data.buckets);
+    vaeTask.onCheckpoint = async (step) => {
+      const { shift, scale } = await calibrateLatents(vae, heldOut, config);
+      vae.config.shiftFactor = shift;
+      vae.config.scalingFactor = scale;
+      await vae.savePretrained(join(exportDir, 'vae'));
+      const bucket = config.data.buckets.find((b) => b.frames > 1) ?? config.data.buckets[0]!;
+      const { clips } = await new WorldClipSource({ buckets: [bucket], seed: 4242 }).nextBatch(bucket, 4);
+      const x = videosToTensor(clips);
+      const rec = noGrad(() => vae.decode(vae.encode(x).mean));
+      await onLog({ step, heldout_psnr: psnr(rec, x), latent_shift: shift, latent_scale: scale });
+    };
+    task = vaeTask;
+  } else {
+    let model: BuiltModel;
+    if (config.initFrom) {
+      const m = await loadModel(config.initFrom);
+      if (!m.transformer || !m.textEncoder || !m.tokenizer || !m.vae) {
+        throw new TesseraError('corrupt_file', `${config.initFrom}: initFrom must be a full model folder`, { param: 'initFrom' });
+      }
+      model = { vae: m.vae, transformer: m.transformer, textEncoder: m.textEncoder, tokenizer: m.tokenizer };
+    } else {
+      model = buildRandomModel(preset, config.seed);
+    }
+    if (config.vaeFrom) model.vae = await loadVae(config.vaeFrom);
+    const ditTask = new DitTask(model, source, config.data.buckets, {
+      captionDropout: config.data.captionDropout,
+      conditionRate: config.data.conditionRate,
+      shiftBaseTokens: preset.scheduler.shiftBaseTokens,
+      maxShift: preset.scheduler.maxShift,
+    });
+    ditTask.onCheckpoint = async (step) => {
+      const capabilities = { ...preset.capabilities, training: { step, preset: config.preset } };
+      await saveBuiltModel(exportDir, model, { capabilities, scheduler: preset.scheduler });
+    };
+    ditTask.onSample = async (step) => {
+      await saveBuiltModel(exportDir, model, { capabilities: preset.capabilities, scheduler: preset.scheduler });
+      const pipe = await loadPipeline(exportDir);
+      const { writeVideo } = await import('../media/index.js');
+      for (const [i, prompt] of SAMPLE_PROMPTS.entries()) {
+        const d = pipe.capabilities.defaults;
+        const res = await pipe.generate({ prompt, width: 64, height: 64, frames: d.frames, fps: d.fps, steps: 20, guidanceScale: d.guidanceScale, seed: i, sampler: 'euler', expandPrompt: true });
+        await writeVideo(join(config.runDir, 'samples', `step-${String(step).padStart(6, '0')}-${i}.gif`), res.clip);
+      }
+    };
+    task = ditTask;
+  }
+
+  return runTrainingLoop(task, {
+    runDir: config.runDir,
+    seed: config.seed,
+    optim: config.optim,
+    checkpointEvery: config.checkpointEvery,
+    logEvery: config.logEvery,
+    sampleEvery: config.sampleEvery,
+    maxMinutes: config.maxMinutes,
+    stopAtStep: opts.stopAtStep,
+  }, { onProgress: opts.onProgress, onLog, signal: opts.signal });
+}
+
+/** Fixed prompts whose samples are written during DiT training, so progress can be seen. */
+export const SAMPLE_PROMPTS = [
+  'a red ball bounces on a snowy meadow',
+  'an elephant walks across a grass field',
+  'a yellow star spins on a plain blue background',
+];

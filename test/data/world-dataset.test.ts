@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorldDataset, matchesCombo, videoFolderClips } from '../../src/data/index.js';
+import { renderScene, validateSpec } from '../../src/world/index.js';
+import { writeVideo } from '../../src/media/index.js';
+import { isTesseraError } from '../../src/errors.js';
+
+const buckets = [{ width: 32, height: 32, frames: 4, weight: 3 }, { width: 64, height: 32, frames: 1, weight: 1 }];
+
+test('the stream is deterministic and resumes exactly from a cursor', () => {
+  const a = new WorldDataset({ buckets, seed: 11 });
+  const first = Array.from({ length: 6 }, () => a.next());
+  const cursor = a.cursor();
+  const after = a.next();
+  const b = new WorldDataset({ buckets, seed: 11 });
+  b.seek(JSON.parse(JSON.stringify(cursor)));
+  const resumed = b.next();
+  assert.equal(resumed.caption, after.caption);
+  assert.deepEqual(resumed.clip.data, after.clip.data);
+  const c = new WorldDataset({ buckets, seed: 11 });
+  assert.deepEqual(c.next().clip.data, first[0]!.clip.data);
+  assert.notEqual(new WorldDataset({ buckets, seed: 12 }).next().caption, first[0]!.caption);
+  assert.throws(() => b.seek({ seed: 3, index: 0 }), /cursor\.seed/);
+});
+
+test('buckets are sampled by weight and clips have the bucket shape', () => {
+  const ds = new WorldDataset({ buckets, seed: 1 });
+  let wide = 0;
+  for (let i = 0; i < 400; i++) {
+    const s = ds.describe(i);
+    if (s.bucket.width === 64) { wide++; assert.equal(s.spec.frames, 1); }
+  }
+  assert.ok(wide > 60 && wide < 140, `${wide} of 400`);
+  const sample = ds.next();
+  assert.equal(sample.clip.data.length, sample.bucket.frames * sample.bucket.height * sample.bucket.width * 3);
+});
+
+test('caption levels follow their weights', () => {
+  const ds = new WorldDataset({ buckets, seed: 2, captionLevels: { short: 1 } });
+  for (let i = 0; i < 20; i++) assert.equal(ds.describe(i).level, 'short');
+});
+
+test('held-out combinations never reach training and make up the held-out split', () => {
+  const heldOut = [{ colour: 'red' as const, kind: 'star' }, { kind: 'elephant', motion: 'run' as const }];
+  const train = new WorldDataset({ buckets, seed: 5, heldOut });
+  for (let i = 0; i < 400; i++) for (const o of train.describe(i).spec.objects) for (const c of heldOut) assert.ok(!matchesCombo(o, c));
+  const test = new WorldDataset({ buckets, seed: 5, heldOut, split: 'heldout' });
+  for (let i = 0; i < 50; i++) assert.ok(test.describe(i).spec.objects.some((o) => heldOut.some((c) => matchesCombo(o, c))));
+  assert.throws(() => new WorldDataset({ buckets, heldOut: [{}] }), (e: unknown) => isTesseraError(e) && /heldOut\[0\]/.test(e.message));
+  assert.throws(() => new WorldDataset({ buckets: [{ width: 30, height: 32, frames: 2 }] }), /buckets\[0\]\.width/);
+});
+
+test('a folder of videos with captions.jsonl is cut into bucket-sized clips', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-folder-'));
+  try {
+    const spec = validateSpec({ width: 64, height: 48, frames: 10, objects: [{ kind: 'circle', colour: 'red', motion: { type: 'move', direction: 'right' } }] });
+    await writeVideo(join(dir, 'a.mp4'), renderScene(spec));
+    writeFileSync(join(dir, 'captions.jsonl'), `${JSON.stringify({ file: 'a.mp4', caption: 'a red ball moves right' })}\n`);
+    const clips = [];
+    for await (const s of videoFolderClips({ dir, bucket: { width: 32, height: 32, frames: 4 } })) clips.push(s);
+    assert.equal(clips.length, 2);
+    for (const c of clips) {
+      assert.deepEqual([c.clip.frames, c.clip.height, c.clip.width], [4, 32, 32]);
+      assert.equal(c.caption, 'a red ball moves right');
+    }
+    assert.equal(clips[1]!.start, 0.5);
+    writeFileSync(join(dir, 'captions.jsonl'), '{"file": "missing.mp4", "caption": "x"}\n');
+    await assert.rejects(async () => { for await (const _ of videoFolderClips({ dir, bucket: { width: 32, height: 32, frames: 4 } })) void _; }, /captions\.jsonl:1: missing\.mp4 does not exist/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
