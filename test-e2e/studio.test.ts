@@ -32,7 +32,7 @@ if (!CHROMIUM) {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(server.url);
-      await page.waitForSelector('#size option');
+      await page.waitForSelector('#size option', { state: 'attached' });
       await page.fill('#prompt', 'a red ball rolls across a wooden table');
       await page.fill('#seconds', '2');
       await page.fill('#seed', '42');

@@ -118,25 +118,35 @@ void pack_a(bool trans, const float* a, int64_t lda, int64_t rows, int64_t kc, f
   }
 }
 
-// Packs op(B)[0..kc, 0..cols) into panels of nr columns: panel q holds, for each p, the nr values
-// op(B)[p, q*nr + j] contiguously; missing columns are zero.
-void pack_b(bool trans, const float* b, int64_t ldb, int64_t kc, int64_t cols, int nr, float* dst) {
-  for (int64_t j0 = 0; j0 < cols; j0 += nr, dst += nr * kc) {
-    int valid = int(std::min<int64_t>(nr, cols - j0));
-    if (trans) {  // op(B)[p, j] = b[j*ldb + p]
-      for (int j = 0; j < valid; j++) {
-        const float* src = b + (j0 + j) * ldb;
-        for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = src[p];
-      }
-      for (int j = valid; j < nr; j++)
-        for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = 0.0f;
-    } else {  // op(B)[p, j] = b[p*ldb + j]: each p is a contiguous run of columns
+// Packs op(B)[0..kc, 0..cols) into panels of NR columns: panel q holds, for each p, the NR values
+// op(B)[p, q*NR + j] contiguously; missing columns are zero.
+template <int NR>
+void pack_b(bool trans, const float* b, int64_t ldb, int64_t kc, int64_t cols, float* dst) {
+  for (int64_t j0 = 0; j0 < cols; j0 += NR, dst += NR * kc) {
+    const int valid = int(std::min<int64_t>(NR, cols - j0));
+    if (!trans) {  // op(B)[p, j] = b[p*ldb + j]: each p is a contiguous run of columns
       for (int64_t p = 0; p < kc; p++) {
-        float* out = dst + p * nr;
+        float* out = dst + p * NR;
         std::memcpy(out, b + p * ldb + j0, valid * sizeof(float));
-        for (int j = valid; j < nr; j++) out[j] = 0.0f;
+        for (int j = valid; j < NR; j++) out[j] = 0.0f;
       }
+    } else if (valid == NR) {  // op(B)[p, j] = b[j*ldb + p]: NR column streams, one packed row per p
+      const float* src = b + j0 * ldb;
+      for (int64_t p = 0; p < kc; p++)
+        for (int j = 0; j < NR; j++) dst[p * NR + j] = src[j * ldb + p];
+    } else {
+      for (int64_t p = 0; p < kc; p++)
+        for (int j = 0; j < NR; j++) dst[p * NR + j] = j < valid ? b[(j0 + j) * ldb + p] : 0.0f;
     }
+  }
+}
+
+void pack_b(bool trans, const float* b, int64_t ldb, int64_t kc, int64_t cols, int nr, float* dst) {
+  switch (nr) {
+    case 32: return pack_b<32>(trans, b, ldb, kc, cols, dst);
+    case 16: return pack_b<16>(trans, b, ldb, kc, cols, dst);
+    case 8: return pack_b<8>(trans, b, ldb, kc, cols, dst);
+    default: std::abort();  // every GemmKernel's nr is listed above
   }
 }
 

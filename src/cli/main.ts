@@ -4,6 +4,7 @@ import { runCli } from './run.js';
 import { registerBench } from './commands/bench.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerTrain } from './commands/train.js';
+import { registerWorld } from './commands/world.js';
 
 const program = new Command('tessera')
   .description('Tessera: text-to-video with a spacetime-patch diffusion transformer, in TypeScript')
@@ -11,6 +12,7 @@ const program = new Command('tessera')
 
 registerGenerate(program);
 registerTrain(program);
+registerWorld(program);
 registerBench(program);
 
 await runCli(program, process.argv);

@@ -9,7 +9,7 @@
  * config.json.
  */
 import { parseArgs } from 'node:util';
-import { Rng, Tensor } from '../engine/index.js';
+import { Rng, Tensor, getKernels } from '../engine/index.js';
 import type { VideoClip } from '../media/types.js';
 import { AdamW, warmupCosine } from '../optim/index.js';
 import { renderScene } from '../world/render.js';
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
 
   const rng = new Rng(Number(values.seed));
   const model = new WorldClassifier(config, rng.fork('init'));
-  log(`${model.numParameters()} parameters`);
+  log(`${model.numParameters()} parameters, ${getKernels().name} kernels`);
   const batch = Number(values.batch);
   const stepsPerEpoch = Math.floor(train.clips.length / batch);
   const totalSteps = stepsPerEpoch * Number(values.epochs);

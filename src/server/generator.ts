@@ -4,9 +4,9 @@
  * default source: it wraps the real pipeline (src/pipelines) for a model folder.
  */
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { TesseraError } from '../errors.js';
-import type { GenerationOptions, GenerationRequest, GenerationResult } from '../pipelines/types.js';
+import { MAX_OUTPUT_FRAMES } from '../pipelines/request.js';
 import type { GeneratorCapabilities, GeneratorSource, VideoGenerator } from './types.js';
 
 /** The package root: two levels above this file, both from src/server/ (tsx) and from dist/server/ (built). */
@@ -35,30 +35,18 @@ export function capabilitiesOf(g: VideoGenerator): GeneratorCapabilities {
   return { model, sizes, maxFrames, defaultFps, defaultSteps, defaultGuidance };
 }
 
-export function moduleUrlOf(path: string): string {
-  return pathToFileURL(path).href;
-}
-
-/** What src/pipelines/index.ts exports (declared here until it lands, so this file typechecks without it). */
-interface Pipeline {
-  generate(req: GenerationRequest, opts?: GenerationOptions): Promise<GenerationResult>;
-  nativeSizes: { width: number; height: number }[];
-  maxFrames: number;
-  defaults?: { fps?: number; steps?: number; guidanceScale?: number };
-}
-
-/** The real pipeline as a VideoGenerator. */
+/** The real pipeline as a VideoGenerator. Long clips are sampled in several passes by the pipeline itself. */
 export async function createGenerator(modelDir: string): Promise<VideoGenerator> {
-  const pipelinesModule = '../pipelines/index.js';
-  const { loadPipeline } = (await import(pipelinesModule)) as { loadPipeline: (dir: string) => Promise<Pipeline> };
+  const { loadPipeline } = await import('../pipelines/index.js');
   const pipeline = await loadPipeline(modelDir);
+  const { defaults } = pipeline.capabilities;
   return {
     model: basename(modelDir),
     sizes: pipeline.nativeSizes,
-    maxFrames: pipeline.maxFrames,
-    defaultFps: pipeline.defaults?.fps ?? 8,
-    defaultSteps: pipeline.defaults?.steps ?? 20,
-    defaultGuidance: pipeline.defaults?.guidanceScale ?? 5,
+    maxFrames: MAX_OUTPUT_FRAMES,
+    defaultFps: defaults.fps,
+    defaultSteps: defaults.steps,
+    defaultGuidance: defaults.guidanceScale,
     generate: (req, opts) => pipeline.generate(req, opts),
   };
 }

@@ -5,7 +5,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { badRequest, tooLarge } from './http-errors.js';
-import { sniffImageType, type ImageType } from './media-bridge.js';
+import { sniffImageType, type ImageType } from '../media/index.js';
 import type { GeneratorCapabilities, JobParams } from './types.js';
 
 export interface RequestBody {

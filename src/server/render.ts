@@ -5,13 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { TesseraError } from '../errors.js';
-import { writeSpritesheet, writeThumbnail, writeVideo } from '../media/write.js';
-import type { VideoClip } from '../media/types.js';
+import { decodeImage, writeSpritesheet, writeThumbnail, writeVideo, type VideoClip } from '../media/index.js';
 import { concatFrames, extendForward, imageToVideo, sliceFrames } from '../pipelines/modes.js';
 import type { FrameCondition, GenerationRequest } from '../pipelines/types.js';
 import type { ProgressEvent } from '../progress.js';
 import { OutputFiles, VARIANTS } from './files.js';
-import { decodeReferenceImage } from './media-bridge.js';
 import type { JobParams, VideoGenerator } from './types.js';
 
 /** Frames of the source video that open an extension, so the new segment continues its motion. */
@@ -60,7 +58,7 @@ export async function renderJob(id: string, params: JobParams, generator: VideoG
   let source: VideoClip | undefined;
   if (params.inputReference !== undefined) {
     const bytes = await readFile(files.path(id, params.inputReference));
-    conditions = imageToVideo(await decodeReferenceImage(bytes, params.width, params.height));
+    conditions = imageToVideo(await decodeImage(bytes, { width: params.width, height: params.height, fit: 'cover', fps: params.fps }, 'input_reference'));
   }
   if (params.sourceVideoId !== undefined && (params.kind === 'edit' || params.kind === 'extend')) {
     source = await files.readClip(params.sourceVideoId);

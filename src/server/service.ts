@@ -6,7 +6,7 @@
 import { copyFile } from 'node:fs/promises';
 import { OutputFiles, VARIANTS, isVideoId, newVideoId, type Variant } from './files.js';
 import { badRequest, conflict, notFound, rateLimited } from './http-errors.js';
-import { probeImage } from './media-bridge.js';
+import { decodeImage } from '../media/index.js';
 import { parseCreate, parseEdit, parseExtend, parseRemix, readVideoReference, type Limits, type RequestBody } from './params.js';
 import type { JobError, JobEvents, JobQueue } from './queue.js';
 import type { RenderResult } from './render.js';
@@ -71,7 +71,10 @@ export class VideoService implements JobEvents {
     const req = parseCreate(body, this.capabilities, this.limits);
     const id = newVideoId();
     if (req.image) {
-      await probeImage(req.image.bytes);
+      // Decoding to a few pixels proves the whole file is readable now, rather than failing the job later.
+      await decodeImage(req.image.bytes, { width: 8, height: 8 }, 'input_reference').catch(() => {
+        throw badRequest('input_reference', 'The image is damaged and cannot be decoded.', 'invalid_image');
+      });
       const name = `input.${req.image.type}`;
       await this.files.writeFile(id, name, req.image.bytes);
       req.params.inputReference = name;
