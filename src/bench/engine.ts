@@ -2,16 +2,20 @@
  * Engine benchmarks: attention, one pre-norm transformer block, and a full DiT training step — the same work as
  * /work/shared/reference/pytorch_dit_step.py (8 blocks, width 384, 6 heads, MLP 4x, adaLN-Zero, 4 x 256 tokens
  * of 48-dim patches, MSE, AdamW), built directly on engine ops so it measures the engine and nothing above it.
- * Each figure is the median of several runs after warm-up, in milliseconds; parts not measured are NaN.
+ * Each figure is the median of several runs after warm-up, in milliseconds of wall and of CPU time (see Timing);
+ * parts not measured are NaN. The `models` part adds the VAE and DiT figures of the model stack.
  */
 import { Rng, Tensor, getKernels, noGrad } from '../engine/index.js';
 import * as E from '../engine/index.js';
 
 export interface EngineBenchResult {
-  attention_ms: { fwd: number; fwd_bwd: number };
-  block_forward_ms: number;
-  block_train_ms: number;
-  dit_train_step_ms: number;
+  attention_ms: { fwd: Timing; fwd_bwd: Timing };
+  block_forward_ms: Timing;
+  block_train_ms: Timing;
+  dit_train_step_ms: Timing;
+  /** The model-level figures: VAE encode + decode of a 17-frame 128x128 clip, DiT forward on its latent. */
+  vae_encode_decode_ms: Timing;
+  dit_forward_ms: Timing;
 }
 
 export interface EngineBenchOptions {
@@ -19,7 +23,7 @@ export interface EngineBenchOptions {
   runs?: number;
   warmup?: number;
   /** Which figures to measure (default all; the DiT step dominates the time on the reference kernels). */
-  parts?: readonly ('attention' | 'block' | 'dit')[];
+  parts?: readonly ('attention' | 'block' | 'dit' | 'models')[];
 }
 
 const WIDTH = 384, HEADS = 6, HEAD_DIM = WIDTH / HEADS, BATCH = 4, TOKENS = 256, PATCH = 48, DEPTH = 8, FREQ = 256;
@@ -30,15 +34,26 @@ function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-function time(fn: () => void, runs: number, warmup: number): number {
+/** Wall and CPU milliseconds of one figure (medians). CPU time is the whole process (all pool threads), so on a
+ * machine shared with other work it shows what the step costs when wall time is inflated by waiting for a core. */
+export interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+function time(fn: () => void, runs: number, warmup: number): Timing {
   for (let i = 0; i < warmup; i++) fn();
-  const samples: number[] = [];
+  const walls: number[] = [], cpus: number[] = [];
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     fn();
-    samples.push(performance.now() - t0);
+    walls.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpus.push((c.user + c.system) / 1000);
+    if (process.env['TESSERA_BENCH_VERBOSE']) process.stderr.write(`  run ${i}: wall ${walls[i]!.toFixed(1)} ms, cpu ${cpus[i]!.toFixed(1)} ms (sys ${(c.system / 1000).toFixed(1)})\n`);
   }
-  return median(samples);
+  return { wall: median(walls), cpu: median(cpus) };
 }
 
 /** Parameters of the benchmark models: small normal init, all trainable. */
@@ -106,7 +121,7 @@ function ditBlock(x: Tensor, c: Tensor, blk: DitBlock): Tensor {
   return E.add(x, E.mul(gateM, applyLinear(E.gelu(applyLinear(h, blk.fc1)), blk.fc2)));
 }
 
-function benchAttention(rng: Rng, runs: number, warmup: number): { fwd: number; fwd_bwd: number } {
+function benchAttention(rng: Rng, runs: number, warmup: number): { fwd: Timing; fwd_bwd: Timing } {
   const shape = [BATCH, HEADS, TOKENS, HEAD_DIM];
   const [q, k, v] = [0, 1, 2].map(() => Tensor.randn(shape, rng).requireGrad()) as [Tensor, Tensor, Tensor];
   const dOut = Tensor.randn(shape, rng);
@@ -116,7 +131,7 @@ function benchAttention(rng: Rng, runs: number, warmup: number): { fwd: number; 
   };
 }
 
-function benchBlock(rng: Rng, runs: number, warmup: number): { forward: number; train: number } {
+function benchBlock(rng: Rng, runs: number, warmup: number): { forward: Timing; train: Timing } {
   const p = new ParamStore(rng.fork('block'));
   const blk = makeBlock(p);
   const ln = [p.ones(WIDTH), p.bias(WIDTH), p.ones(WIDTH), p.bias(WIDTH)];
@@ -131,7 +146,7 @@ function benchBlock(rng: Rng, runs: number, warmup: number): { forward: number; 
 }
 
 /** One optimisation step of the 22M-parameter DiT: forward, MSE, backward, AdamW (inline, kernels.adamw). */
-function benchDit(rng: Rng, runs: number, warmup: number): number {
+function benchDit(rng: Rng, runs: number, warmup: number): Timing {
   const kernels = getKernels('float32');
   const p = new ParamStore(rng.fork('dit'));
   const inp = makeLinear(p, PATCH, WIDTH);
@@ -155,14 +170,44 @@ function benchDit(rng: Rng, runs: number, warmup: number): number {
   }, runs, warmup);
 }
 
+/**
+ * The model stack's own figures, with the default configs: VAE encode (mean) + decode of one 17-frame 128x128
+ * clip, and one DiT forward on that clip's latent ([1, 8, 5, 16, 16]: 320 tokens, 32 text tokens). Loaded lazily
+ * so the engine figures do not depend on the model code.
+ */
+async function benchModels(rng: Rng, runs: number, warmup: number): Promise<{ vae: Timing; dit: Timing }> {
+  const { CausalVideoVAE } = await import('../models/vae/index.js');
+  const { DiT } = await import('../models/dit/index.js');
+  const vae = new CausalVideoVAE({}, rng.fork('vae'));
+  const clip = Tensor.rand([1, 3, 17, 128, 128], rng.fork('clip')).scaleShift(2, -1);
+  const vaeTiming = time(() => noGrad(() => vae.decode(vae.encode(clip).mean)), runs, warmup);
+  const dit = new DiT({}, rng.fork('dit'));
+  const input = {
+    latents: Tensor.randn([1, 8, 5, 16, 16], rng),
+    timesteps: [0.5],
+    text: { tokens: Tensor.randn([1, 32, 256], rng), pooled: Tensor.randn([1, 256], rng), mask: null },
+  };
+  const ditTiming = time(() => noGrad(() => dit.forward(input)), runs, warmup);
+  return { vae: vaeTiming, dit: ditTiming };
+}
+
 export async function benchEngine(options: EngineBenchOptions = {}): Promise<EngineBenchResult> {
   const runs = options.runs ?? 7, warmup = options.warmup ?? 2;
-  const parts = new Set(options.parts ?? ['attention', 'block', 'dit']);
+  const parts = new Set(options.parts ?? ['attention', 'block', 'dit', 'models']);
   const rng = new Rng(0);
-  const attention = parts.has('attention') ? benchAttention(rng.fork('attention'), runs, warmup) : { fwd: NaN, fwd_bwd: NaN };
-  const block = parts.has('block') ? benchBlock(rng.fork('block'), runs, warmup) : { forward: NaN, train: NaN };
-  const dit = parts.has('dit') ? benchDit(rng.fork('dit'), options.runs ?? 3, Math.min(warmup, 2)) : NaN;
-  return { attention_ms: attention, block_forward_ms: block.forward, block_train_ms: block.train, dit_train_step_ms: dit };
+  const none: Timing = { wall: NaN, cpu: NaN };
+  const attention = parts.has('attention') ? benchAttention(rng.fork('attention'), runs, warmup) : { fwd: none, fwd_bwd: none };
+  const block = parts.has('block') ? benchBlock(rng.fork('block'), runs, warmup) : { forward: none, train: none };
+  const dit = parts.has('dit') ? benchDit(rng.fork('dit'), options.runs ?? 3, Math.min(warmup, 2)) : none;
+  const models = parts.has('models') ? await benchModels(rng.fork('models'), options.runs ?? 5, warmup) : { vae: none, dit: none };
+  return {
+    attention_ms: attention,
+    block_forward_ms: block.forward,
+    block_train_ms: block.train,
+    dit_train_step_ms: dit,
+    vae_encode_decode_ms: models.vae,
+    dit_forward_ms: models.dit,
+  };
 }
 
 /** Parameter count of the benchmark DiT (for reports). */

@@ -80,6 +80,8 @@ export async function runGeneration(args: RunGenerationArgs): Promise<void> {
     expandPrompt: expand,
   };
   const { request, prefix, suffix } = await args.build(flags, base);
+  const { planSampling } = await import('../pipelines/request.js');
+  planSampling(request, pipe.capabilities); // reject bad input before any output
   if (!flags.json) process.stderr.write(`tessera: seed ${request.seed}\n`);
 
   const { createProgressBar } = await import('./progress-bar.js');

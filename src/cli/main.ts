@@ -5,6 +5,7 @@ import { registerBench } from './commands/bench.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerTrain } from './commands/train.js';
 import { registerWorld } from './commands/world.js';
+import { registerServe, registerWorker } from './commands/serve.js';
 
 const program = new Command('tessera')
   .description('Tessera: text-to-video with a spacetime-patch diffusion transformer, in TypeScript')
@@ -13,6 +14,8 @@ const program = new Command('tessera')
 registerGenerate(program);
 registerTrain(program);
 registerWorld(program);
+registerServe(program);
+registerWorker(program);
 registerBench(program);
 
 await runCli(program, process.argv);

@@ -11,10 +11,9 @@ import {
   BACKGROUNDS, CAMERAS, COLOURS, COLOUR_NAMES, LIGHTINGS, MOTION_DIRECTIONS, SHAPES, SPRITES, isShape,
   type CameraMotion, type ColourName, type Lighting, type MotionType,
 } from './lexicon.js';
-import { backgroundCanvas, drawBackground, shapeDistance, SHAPE_GEOMETRY } from './render.js';
+import { backgroundCanvas, drawBackground, objectStamp } from './render.js';
 import { cameraAt } from './simulate.js';
 import { MAX_OBJECTS, type Background, type SceneSpec } from './spec.js';
-import { levelFor, sprite } from './sprites.js';
 
 /** What the judge can tell about motion from pixels. */
 export type MotionClass =
@@ -122,7 +121,7 @@ function findSetting(clip: VideoClip): { background: Background; lighting: Light
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Objects per frame
+// Objects per frame: what differs from the background, cleaned of weather, in connected pieces joined by proximity
 
 interface Blob {
   frame: number;
@@ -133,6 +132,7 @@ interface Blob {
   touchesEdge: boolean;
 }
 
+/** Sum of absolute RGB differences from the background above which a pixel belongs to something in front of it. */
 const FOREGROUND_THRESHOLD = 60;
 
 function foregroundMask(clip: VideoClip, frame: number, bg: Uint8Array): Uint8Array {
@@ -140,227 +140,237 @@ function foregroundMask(clip: VideoClip, frame: number, bg: Uint8Array): Uint8Ar
   const mask = new Uint8Array(pixels);
   const off = frame * pixels * 3;
   const d = clip.data;
-  for (let i = 0; i < pixels; i++) {
-    const p = off + i * 3, q = i * 3;
+  for (let i = 0, p = off, q = 0; i < pixels; i++, p += 3, q += 3) {
     const diff = Math.abs(d[p]! - bg[q]!) + Math.abs(d[p + 1]! - bg[q + 1]!) + Math.abs(d[p + 2]! - bg[q + 2]!);
     mask[i] = diff > FOREGROUND_THRESHOLD ? 1 : 0;
   }
   return mask;
 }
 
-/** Grows the mask by one pixel (4-neighbourhood) so that pieces of one object split by background-like parts join. */
-function dilate(mask: Uint8Array, width: number, height: number): Uint8Array {
-  const out = new Uint8Array(mask);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-    const i = y * width + x;
-    if (mask[i]) continue;
-    if ((x > 0 && mask[i - 1]) || (x < width - 1 && mask[i + 1]) || (y > 0 && mask[i - width]) || (y < height - 1 && mask[i + width])) out[i] = 2;
-  }
-  return out;
+/**
+ * Morphological opening with a k x k square (k odd): removes rain streaks and snow flakes, which are thinner than
+ * k, and keeps objects, which are far thicker. Outside the frame counts as foreground so edges do not erode objects.
+ */
+function open(mask: Uint8Array, width: number, height: number, k: number): Uint8Array {
+  const h = k >> 1;
+  const pass = (src: Uint8Array, keepIfAll: boolean, horizontal: boolean): Uint8Array => {
+    const out = new Uint8Array(src.length);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      let all = 1, any = 0;
+      for (let d = -h; d <= h; d++) {
+        const xx = horizontal ? x + d : x, yy = horizontal ? y : y + d;
+        const v = xx < 0 || yy < 0 || xx >= width || yy >= height ? (keepIfAll ? 1 : 0) : src[yy * width + xx]!;
+        all &= v; any |= v;
+      }
+      out[y * width + x] = keepIfAll ? all : any;
+    }
+    return out;
+  };
+  const eroded = pass(pass(mask, true, true), true, false);
+  return pass(pass(eroded, false, true), false, false);
 }
 
-/**
- * Connected pieces of the foreground. Pieces are joined through a dilated mask, but area, centre and bounds count
- * only the original foreground pixels.
- */
-function findBlobs(mask: Uint8Array, width: number, height: number, frame: number, minArea: number): Blob[] {
-  mask = dilate(mask, width, height);
+/** 8-connected pieces of the mask; pieces whose bounding boxes lie within `join` pixels are one object. */
+function findBlobs(mask: Uint8Array, width: number, height: number, frame: number, join: number, minArea: number): Blob[] {
   const label = new Int32Array(mask.length).fill(-1);
-  const blobs: Blob[] = [];
+  const pieces: Blob[] = [];
   const stack: number[] = [];
   for (let start = 0; start < mask.length; start++) {
     if (!mask[start] || label[start] !== -1) continue;
     const b: Blob = { frame, area: 0, cx: 0, cy: 0, x0: width, y0: height, x1: -1, y1: -1, touchesEdge: false };
+    label[start] = pieces.length;
     stack.push(start);
-    label[start] = blobs.length;
     while (stack.length) {
       const i = stack.pop()!;
       const x = i % width, y = (i - x) / width;
-      if (mask[i] === 1) {
-        b.area++; b.cx += x + 0.5; b.cy += y + 0.5;
-        if (x < b.x0) b.x0 = x; if (x > b.x1) b.x1 = x; if (y < b.y0) b.y0 = y; if (y > b.y1) b.y1 = y;
+      b.area++; b.cx += x + 0.5; b.cy += y + 0.5;
+      if (x < b.x0) b.x0 = x; if (x > b.x1) b.x1 = x; if (y < b.y0) b.y0 = y; if (y > b.y1) b.y1 = y;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx, yy = y + dy;
+        if (xx < 0 || yy < 0 || xx >= width || yy >= height) continue;
+        const j = yy * width + xx;
+        if (mask[j] && label[j] === -1) { label[j] = pieces.length; stack.push(j); }
       }
-      const push = (j: number) => { if (mask[j] && label[j] === -1) { label[j] = blobs.length; stack.push(j); } };
-      if (x > 0) push(i - 1);
-      if (x < width - 1) push(i + 1);
-      if (y > 0) push(i - width);
-      if (y < height - 1) push(i + width);
     }
-    if (b.area === 0) continue;
+    pieces.push(b);
+  }
+  // pieces of one sprite split by parts that match the background lie close together: merge until none are
+  for (let merged = true; merged;) {
+    merged = false;
+    for (let i = 0; i < pieces.length && !merged; i++) for (let j = i + 1; j < pieces.length && !merged; j++) {
+      const a = pieces[i]!, b = pieces[j]!;
+      const gapX = Math.max(a.x0 - b.x1, b.x0 - a.x1) - 1, gapY = Math.max(a.y0 - b.y1, b.y0 - a.y1) - 1;
+      if (Math.max(gapX, gapY) > join) continue;
+      a.area += b.area; a.cx += b.cx; a.cy += b.cy;
+      a.x0 = Math.min(a.x0, b.x0); a.y0 = Math.min(a.y0, b.y0); a.x1 = Math.max(a.x1, b.x1); a.y1 = Math.max(a.y1, b.y1);
+      pieces.splice(j, 1);
+      merged = true;
+    }
+  }
+  const blobs: Blob[] = [];
+  for (const b of pieces) {
+    if (b.area < minArea) continue;
     b.cx /= b.area; b.cy /= b.area;
     b.touchesEdge = b.x0 === 0 || b.y0 === 0 || b.x1 === width - 1 || b.y1 === height - 1;
     blobs.push(b);
-    if (b.area < minArea) blobs.pop();
   }
   return blobs;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Naming an object: compare its pixels with rendered candidates over the same background
+// Naming an object by synthesis: draw each candidate exactly as the renderer would, over the known background,
+// at the pose the blob suggests, refine the pose, and keep the candidate that explains the pixels best
 
-const PATCH = 16;
-
-/** Box-resamples an RGB region (x0..x1, y0..y1 inclusive) to PATCH x PATCH floats. */
-function resampleRegion(src: Uint8Array, offset: number, width: number, b: Blob): Float32Array {
-  const out = new Float32Array(PATCH * PATCH * 3);
-  const w = b.x1 - b.x0 + 1, h = b.y1 - b.y0 + 1;
-  for (let py = 0; py < PATCH; py++) {
-    const ya = b.y0 + Math.floor((py * h) / PATCH), yb = Math.max(ya + 1, b.y0 + Math.floor(((py + 1) * h) / PATCH));
-    for (let px = 0; px < PATCH; px++) {
-      const xa = b.x0 + Math.floor((px * w) / PATCH), xb = Math.max(xa + 1, b.x0 + Math.floor(((px + 1) * w) / PATCH));
-      let r = 0, g = 0, bl = 0, n = 0;
-      for (let y = ya; y < yb; y++) for (let x = xa; x < xb; x++) {
-        const o = offset + (y * width + x) * 3;
-        r += src[o]!; g += src[o + 1]!; bl += src[o + 2]!; n++;
-      }
-      const o = (py * PATCH + px) * 3;
-      out[o] = r / n; out[o + 1] = g / n; out[o + 2] = bl / n;
-    }
-  }
-  return out;
-}
-
-/** A candidate's look: premultiplied colour (for sprites) or coverage (for shapes), cropped to its own bounds. */
-interface Template {
+interface Candidate {
   kind: string;
-  /** PATCH*PATCH coverage. */
-  alpha: Float32Array;
-  /** PATCH*PATCH*3 premultiplied colour; null for shapes (coloured at comparison time). */
-  rgb: Float32Array | null;
+  mirror: boolean;
+  /** Coverage area in units of radius^2, and coverage centroid in units of radius (at angle 0). */
+  area: number;
+  centroidX: number;
+  centroidY: number;
 }
 
-const TEMPLATE_RADIUS = 24;
-const templateCache = new Map<string, Template[]>();
+let candidateList: Candidate[] | null = null;
 
-/** Rasterises fn(x, y) -> [r, g, b, a] over [-ext, ext]^2 px, crops to alpha > 0.25, and boxes down to PATCH. */
-function makeTemplate(kind: string, ext: number, fn: (x: number, y: number) => [number, number, number, number], coloured: boolean): Template {
-  const side = 2 * ext;
-  const img = new Float32Array(side * side * 4);
-  let x0 = side, y0 = side, x1 = -1, y1 = -1;
-  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) {
-    const v = fn(x + 0.5 - ext, y + 0.5 - ext);
-    img.set(v, (y * side + x) * 4);
-    if (v[3] > 0.25) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y; }
-  }
-  const alpha = new Float32Array(PATCH * PATCH);
-  const rgb = coloured ? new Float32Array(PATCH * PATCH * 3) : null;
-  const w = x1 - x0 + 1, h = y1 - y0 + 1;
-  for (let py = 0; py < PATCH; py++) for (let px = 0; px < PATCH; px++) {
-    const ya = y0 + Math.floor((py * h) / PATCH), yb = Math.max(ya + 1, y0 + Math.floor(((py + 1) * h) / PATCH));
-    const xa = x0 + Math.floor((px * w) / PATCH), xb = Math.max(xa + 1, x0 + Math.floor(((px + 1) * w) / PATCH));
-    let r = 0, g = 0, b = 0, a = 0, n = 0;
-    for (let y = ya; y < yb; y++) for (let x = xa; x < xb; x++) {
-      const o = (y * side + x) * 4;
-      r += img[o]!; g += img[o + 1]!; b += img[o + 2]!; a += img[o + 3]!; n++;
+function candidates(): Candidate[] {
+  if (candidateList) return candidateList;
+  const R = 32;
+  const list: Candidate[] = [];
+  const measure = (kind: string, mirror: boolean) => {
+    const { stamp, ix, iy } = objectStamp(kind, [255, 255, 255], [1, 1, 1], 0, 0, R, 0, mirror, false);
+    let a = 0, sx = 0, sy = 0;
+    for (let y = 0; y < stamp.side; y++) for (let x = 0; x < stamp.side; x++) {
+      const w = stamp.rgba[(y * stamp.side + x) * 4 + 3]!;
+      a += w; sx += w * (x - stamp.pad + ix + 0.5); sy += w * (y - stamp.pad + iy + 0.5);
     }
-    alpha[py * PATCH + px] = a / n;
-    if (rgb) { rgb[(py * PATCH + px) * 3] = r / n; rgb[(py * PATCH + px) * 3 + 1] = g / n; rgb[(py * PATCH + px) * 3 + 2] = b / n; }
-  }
-  return { kind, alpha, rgb };
+    list.push({ kind, mirror, area: a / (R * R), centroidX: sx / a / R, centroidY: sy / a / R });
+  };
+  for (const kind of SHAPES) measure(kind, false);
+  for (const s of SPRITES) { measure(s.name, false); measure(s.name, true); }
+  candidateList = list;
+  return list;
 }
 
-/** Every shape and sprite, drawn upright (and sprites mirrored), optionally also at rotations. */
-function templates(lighting: Lighting, rotations: boolean): Template[] {
-  const key = `${lighting}:${rotations}`;
-  const hit = templateCache.get(key);
-  if (hit) return hit;
-  const tint = LIGHT_TINT[lighting];
-  const angles = rotations ? [0, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200, 220, 240, 260, 280, 300, 320, 340] : [0];
-  const out: Template[] = [];
-  const R = TEMPLATE_RADIUS;
-  for (const kind of SHAPES) {
-    for (const deg of angles) {
-      const a = (deg * Math.PI) / 180, cos = Math.cos(a), sin = Math.sin(a);
-      const ext = Math.ceil(SHAPE_GEOMETRY[kind].outer * R + 2);
-      out.push(makeTemplate(kind, ext, (x, y) => {
-        const lx = (x * cos + y * sin) / R, ly = (y * cos - x * sin) / R;
-        const cover = Math.min(1, Math.max(0, 0.5 - shapeDistance(kind, lx, ly) * R));
-        return [0, 0, 0, cover];
-      }, false));
+/** One frame of one object, with what is needed to try candidates against it. */
+interface View {
+  frame: Uint8Array;
+  offset: number;
+  bg: Uint8Array;
+  width: number;
+  height: number;
+  blob: Blob;
+  /** Measured flat colour (as seen, light included): what a shape candidate is painted with. */
+  colour: Rgb;
+  tint: Rgb;
+}
+
+type Rgb = readonly [number, number, number];
+
+/** Per-pixel error cap, so a snow flake or rain streak over an object costs no more than one wrong pixel. */
+const PIXEL_ERROR_CAP = 150;
+
+/**
+ * How badly a candidate at a pose explains the view: the change in capped L1 error, over the candidate's pixels,
+ * from the bare background to the candidate composited over it (lower is better; comparable across candidates).
+ */
+function poseError(v: View, kind: string, mirror: boolean, cx: number, cy: number, radius: number, angle: number): number {
+  const { stamp, ix, iy } = objectStamp(kind, v.colour, v.tint, cx, cy, radius, angle, mirror, false);
+  const { side, pad, rgba } = stamp;
+  const x0 = Math.max(0, ix - pad), x1 = Math.min(v.width, ix - pad + side);
+  const y0 = Math.max(0, iy - pad), y1 = Math.min(v.height, iy - pad + side);
+  let delta = 0;
+  for (let y = y0; y < y1; y++) {
+    let s = ((y - iy + pad) * side + (x0 - ix + pad)) * 4;
+    let q = (y * v.width + x0) * 3;
+    for (let x = x0; x < x1; x++, s += 4, q += 3) {
+      const a = rgba[s + 3]!;
+      if (a <= 0.002) continue;
+      const p = v.offset + q;
+      const r = v.frame[p]!, g = v.frame[p + 1]!, b = v.frame[p + 2]!;
+      const br = v.bg[q]!, bgG = v.bg[q + 1]!, bb = v.bg[q + 2]!;
+      const before = Math.min(PIXEL_ERROR_CAP, Math.abs(br - r) + Math.abs(bgG - g) + Math.abs(bb - b));
+      const keep = 1 - a;
+      const after = Math.min(PIXEL_ERROR_CAP, Math.abs(br * keep + rgba[s]! - r) + Math.abs(bgG * keep + rgba[s + 1]! - g) + Math.abs(bb * keep + rgba[s + 2]! - b));
+      delta += after - before;
     }
   }
-  for (const s of SPRITES) {
-    const level = levelFor(sprite(s.name), 2 * R);
-    const side = level.side;
-    for (const mirror of [false, true]) {
-      for (const deg of angles) {
-        const a = (deg * Math.PI) / 180, cos = Math.cos(a), sin = Math.sin(a);
-        out.push(makeTemplate(s.name, Math.ceil(R * 1.42 + 2), (x, y) => {
-          const u = (mirror ? -1 : 1) * (x * cos + y * sin) * (side / (2 * R)) + side / 2 - 0.5;
-          const v = (y * cos - x * sin) * (side / (2 * R)) + side / 2 - 0.5;
-          const iu = Math.round(u), iv = Math.round(v);
-          if (iu < 0 || iv < 0 || iu >= side || iv >= side) return [0, 0, 0, 0];
-          const o = (iv * side + iu) * 4;
-          return [level.rgba[o]! * tint[0], level.rgba[o + 1]! * tint[1], level.rgba[o + 2]! * tint[2], level.rgba[o + 3]!];
-        }, true));
+  return delta;
+}
+
+interface Pose2 { cx: number; cy: number; radius: number; angle: number }
+
+/** Coordinate descent on centre, radius and (for spinning objects) angle, with shrinking steps. */
+function refinePose(v: View, c: Candidate, start: Pose2, error: number, rotate: boolean): { pose: Pose2; error: number } {
+  let pose = start, best = error;
+  let step = 0.5, scale = 0.06, turn = 0.2;
+  for (let level = 0; level < 3; level++) {
+    for (let improved = true, rounds = 0; improved && rounds < 4; rounds++) {
+      improved = false;
+      const trials: Pose2[] = [
+        { ...pose, cx: pose.cx + step }, { ...pose, cx: pose.cx - step }, { ...pose, cy: pose.cy + step }, { ...pose, cy: pose.cy - step },
+        { ...pose, radius: pose.radius * (1 + scale) }, { ...pose, radius: pose.radius / (1 + scale) },
+      ];
+      if (rotate) trials.push({ ...pose, angle: pose.angle + turn }, { ...pose, angle: pose.angle - turn });
+      for (const t of trials) {
+        const e = poseError(v, c.kind, c.mirror, t.cx, t.cy, t.radius, t.angle);
+        if (e < best) { best = e; pose = t; improved = true; }
       }
     }
+    step /= 2; scale /= 2; turn /= 2;
   }
-  templateCache.set(key, out);
-  return out;
+  return { pose, error: best };
 }
 
-interface Sighting {
-  kind: string;
-  error: number;
-  /** Flat colour of the object, untinted, for shapes. */
-  colour: [number, number, number];
-}
-
-/** The colour of an object's pixels that differ most clearly from the background. */
-function objectColour(actual: Float32Array, bg: Float32Array): [number, number, number] {
-  const samples: [number, number, number][] = [];
-  for (let i = 0; i < PATCH * PATCH; i++) {
-    const d = Math.abs(actual[i * 3]! - bg[i * 3]!) + Math.abs(actual[i * 3 + 1]! - bg[i * 3 + 1]!) + Math.abs(actual[i * 3 + 2]! - bg[i * 3 + 2]!);
-    if (d > 90) samples.push([actual[i * 3]!, actual[i * 3 + 1]!, actual[i * 3 + 2]!]);
-  }
-  if (samples.length === 0) return [128, 128, 128];
-  const median = (c: number) => samples.map((s) => s[c]!).sort((a, b) => a - b)[samples.length >> 1]!;
-  return [median(0), median(1), median(2)];
-}
-
-/** Mean deviation from the median colour over the object's interior: about 0 for flat shapes, more for sprites. */
-function colourSpread(actual: Float32Array, bg: Float32Array, colour: readonly number[]): number {
-  const inside = (i: number) =>
-    Math.abs(actual[i * 3]! - bg[i * 3]!) + Math.abs(actual[i * 3 + 1]! - bg[i * 3 + 1]!) + Math.abs(actual[i * 3 + 2]! - bg[i * 3 + 2]!) > 90;
-  let sum = 0, n = 0;
-  for (let y = 1; y < PATCH - 1; y++) for (let x = 1; x < PATCH - 1; x++) {
-    const i = y * PATCH + x;
-    if (!inside(i) || !inside(i - 1) || !inside(i + 1) || !inside(i - PATCH) || !inside(i + PATCH)) continue;
-    sum += Math.abs(actual[i * 3]! - colour[0]!) + Math.abs(actual[i * 3 + 1]! - colour[1]!) + Math.abs(actual[i * 3 + 2]! - colour[2]!);
-    n++;
-  }
-  return n ? sum / n : 0;
-}
-
-/** L1 error of a template composited over the background, shifted by (dx, dy) patch pixels; stops past `limit`. */
-function templateError(t: Template, actual: Float32Array, bg: Float32Array, colour: readonly number[], dx: number, dy: number, limit: number): number {
-  let error = 0;
-  for (let y = 0; y < PATCH; y++) {
-    const ty = Math.min(PATCH - 1, Math.max(0, y - dy));
-    for (let x = 0; x < PATCH; x++) {
-      const tx = Math.min(PATCH - 1, Math.max(0, x - dx));
-      const j = ty * PATCH + tx, i = y * PATCH + x;
-      const a = t.alpha[j]!;
-      for (let c = 0; c < 3; c++) {
-        const fg = t.rgb ? t.rgb[j * 3 + c]! : colour[c]! * a;
-        error += Math.abs(fg + bg[i * 3 + c]! * (1 - a) - actual[i * 3 + c]!);
+/** Error of the best pose of every kind for one view (kinds not refined keep their first, coarse error). */
+function nameView(v: View, rotate: boolean): Map<string, number> {
+  const b = v.blob;
+  const angles = rotate ? Array.from({ length: 12 }, (_, k) => (k * Math.PI) / 6) : [0];
+  const coarse: { c: Candidate; pose: Pose2; error: number }[] = [];
+  for (const c of candidates()) {
+    const r0 = Math.sqrt(b.area / c.area);
+    let best: { c: Candidate; pose: Pose2; error: number } | null = null;
+    for (const s of [0.9, 1, 1.12]) {
+      const radius = r0 * s;
+      const pose0 = { cx: b.cx - c.centroidX * radius, cy: b.cy - c.centroidY * radius, radius, angle: 0 };
+      for (const angle of angles) {
+        const e = poseError(v, c.kind, c.mirror, pose0.cx, pose0.cy, radius, angle);
+        if (!best || e < best.error) best = { c, pose: { ...pose0, angle }, error: e };
       }
     }
-    if (error > limit) return error;
+    coarse.push(best!);
   }
-  return error;
+  const perKind = new Map<string, number>();
+  for (const t of coarse) perKind.set(t.c.kind, Math.min(perKind.get(t.c.kind) ?? Infinity, t.error));
+  coarse.sort((a, b) => a.error - b.error);
+  const refined = new Set<string>();
+  for (const t of coarse) {
+    if (refined.size >= 5) break;
+    refined.add(t.c.kind);
+    const r = refinePose(v, t.c, t.pose, t.error, rotate);
+    perKind.set(t.c.kind, Math.min(perKind.get(t.c.kind)!, r.error));
+  }
+  return perKind;
 }
 
-/** Names an object: flat ones are compared with shapes, textured ones with sprites. */
-function identify(actual: Float32Array, bg: Float32Array, lighting: Lighting, rotations: boolean): Sighting {
-  const colour = objectColour(actual, bg);
-  const spread = colourSpread(actual, bg, colour);
-  const candidates = templates(lighting, rotations).filter((t) => (spread < 6 ? !t.rgb : spread > 14 ? !!t.rgb : true));
-  const scored = candidates.map((t) => ({ t, error: templateError(t, actual, bg, colour, 0, 0, Infinity) })).sort((a, b) => a.error - b.error);
-  const best = { kind: scored[0]?.t.kind ?? 'circle', error: scored[0]?.error ?? Infinity };
-  const tint = LIGHT_TINT[lighting];
-  return { kind: best.kind, error: best.error, colour: [colour[0] / tint[0], colour[1] / tint[1], colour[2] / tint[2]] };
+/** The median colour of the blob's interior (pixels well inside its outline), as seen. */
+function interiorColour(clip: VideoClip, f: number, mask: Uint8Array, b: Blob): Rgb {
+  const { width } = clip;
+  const off = f * clip.width * clip.height * 3;
+  const rs: number[] = [], gs: number[] = [], bs: number[] = [];
+  for (const depth of [2, 1, 0]) {
+    for (let y = b.y0 + depth; y <= b.y1 - depth; y++) for (let x = b.x0 + depth; x <= b.x1 - depth; x++) {
+      let inside = true;
+      for (let d = -depth; d <= depth && inside; d++) {
+        inside = !!mask[y * width + x + d] && !!mask[(y + d) * width + x];
+      }
+      if (!inside) continue;
+      const p = off + (y * width + x) * 3;
+      rs.push(clip.data[p]!); gs.push(clip.data[p + 1]!); bs.push(clip.data[p + 2]!);
+    }
+    if (rs.length >= 6) break;
+  }
+  const median = (v: number[]) => v.length ? v.sort((a, c) => a - c)[v.length >> 1]! : 128;
+  return [median(rs), median(gs), median(bs)];
 }
 
 export function nearestColour(rgb: readonly number[]): ColourName {
@@ -374,30 +384,31 @@ export function nearestColour(rgb: readonly number[]): ColourName {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Tracking and motion
+// Tracking
 
 interface RawTrack {
   blobs: Blob[];
   missed: number;
 }
 
+/** Greedy nearest-first association with constant-velocity prediction; a track survives a few missed frames. */
 function link(blobsPerFrame: Blob[][], unit: number): RawTrack[] {
   const done: RawTrack[] = [];
   let live: RawTrack[] = [];
-  const maxJump = 0.22 * unit;
   for (const blobs of blobsPerFrame) {
     const taken = new Set<Blob>();
-    // nearest pairs first, so two objects side by side keep their own tracks
     const pairs: [number, RawTrack, Blob][] = [];
     for (const t of live) {
       const last = t.blobs[t.blobs.length - 1]!;
       const prev = t.blobs.length > 1 ? t.blobs[t.blobs.length - 2]! : last;
       const steps = t.missed + 1;
-      const px = last.cx + ((last.cx - prev.cx) / Math.max(1, last.frame - prev.frame)) * steps;
-      const py = last.cy + ((last.cy - prev.cy) / Math.max(1, last.frame - prev.frame)) * steps;
+      const gap = Math.max(1, last.frame - prev.frame);
+      const vx = (last.cx - prev.cx) / gap, vy = (last.cy - prev.cy) / gap;
+      const px = last.cx + vx * steps, py = last.cy + vy * steps;
+      const reach = 0.2 * unit * steps + 1.5 * Math.hypot(vx, vy);
       for (const b of blobs) {
         const d = Math.hypot(b.cx - px, b.cy - py) + Math.abs(Math.sqrt(b.area) - Math.sqrt(last.area)) * 0.5;
-        if (d < maxJump * steps) pairs.push([d, t, b]);
+        if (d < reach) pairs.push([d, t, b]);
       }
     }
     pairs.sort((a, b) => a[0] - b[0]);
@@ -419,67 +430,141 @@ function link(blobsPerFrame: Blob[][], unit: number): RawTrack[] {
   return [...done, ...live];
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Motion
+
 const DIRECTION_SECTORS: MotionClass[] = ['right', 'down-right', 'down', 'down-left', 'left', 'up-left', 'up', 'up-right'];
 
-function classifyMotion(points: [number, number][], areas: number[], masks: Float32Array[], unit: number): MotionClass {
-  const n = points.length;
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
+
+/** Least-squares circle through points (Kasa fit): centre, radius and rms distance from it. */
+function fitCircle(xs: number[], ys: number[]): { cx: number; cy: number; r: number; rms: number } {
+  const n = xs.length;
+  const mx = xs.reduce((s, v) => s + v, 0) / n, my = ys.reduce((s, v) => s + v, 0) / n;
+  let suu = 0, svv = 0, suv = 0, suuu = 0, svvv = 0, suvv = 0, svuu = 0;
+  for (let i = 0; i < n; i++) {
+    const u = xs[i]! - mx, v = ys[i]! - my;
+    suu += u * u; svv += v * v; suv += u * v; suuu += u * u * u; svvv += v * v * v; suvv += u * v * v; svuu += v * u * u;
+  }
+  const det = suu * svv - suv * suv;
+  if (Math.abs(det) < 1e-12) return { cx: mx, cy: my, r: Infinity, rms: Infinity };
+  const bu = (suuu + suvv) / 2, bv = (svvv + svuu) / 2;
+  const uc = (bu * svv - bv * suv) / det, vc = (bv * suu - bu * suv) / det;
+  const cx = mx + uc, cy = my + vc;
+  const r = Math.sqrt(uc * uc + vc * vc + (suu + svv) / n);
+  let sq = 0;
+  for (let i = 0; i < n; i++) sq += (Math.hypot(xs[i]! - cx, ys[i]! - cy) - r) ** 2;
+  return { cx, cy, r, rms: Math.sqrt(sq / n) };
+}
+
+/**
+ * The motion a track shows, from its world-frame centres (in units of the frame's shorter side), its areas and how
+ * much its appearance changes in place (`turning`, 0 for a rigid still object).
+ */
+function classifyMotion(xs: number[], ys: number[], areas: number[], turning: number, unit: number): MotionClass {
+  const n = xs.length;
   if (n < 3) return 'still';
-  const head = (k: number) => areas.slice(0, k).sort((a, b) => a - b)[k >> 1]!;
-  const tail = (k: number) => areas.slice(-k).sort((a, b) => a - b)[k >> 1]!;
-  const k = Math.min(3, Math.floor(n / 2));
-  const growth = tail(k) / head(k);
-  if (growth > 1.45) return 'grow';
-  if (growth < 0.68) return 'shrink';
-  const xs = points.map((p) => p[0] / unit), ys = points.map((p) => p[1] / unit);
-  const span = Math.max(...points.map((p) => Math.hypot(p[0] - points[0]![0], p[1] - points[0]![1]))) / unit;
-  // orbit: the direction of travel keeps turning one way
-  let turn = 0, path = 0;
-  const turns: number[] = [];
-  for (let i = 2; i < n; i++) {
-    const a1 = Math.atan2(ys[i - 1]! - ys[i - 2]!, xs[i - 1]! - xs[i - 2]!);
-    const a2 = Math.atan2(ys[i]! - ys[i - 1]!, xs[i]! - xs[i - 1]!);
-    let d = a2 - a1;
-    while (d > Math.PI) d -= 2 * Math.PI;
-    while (d < -Math.PI) d += 2 * Math.PI;
-    if (Math.hypot(xs[i]! - xs[i - 1]!, ys[i]! - ys[i - 1]!) > 0.004) { turn += d; turns.push(d); }
+  const k = Math.min(3, Math.max(1, Math.floor(n / 4)));
+  const growth = median(areas.slice(-k)) / median(areas.slice(0, k));
+  const px = 1 / unit;
+  const vx = xs.slice(1).map((x, i) => x - xs[i]!), vy = ys.slice(1).map((y, i) => y - ys[i]!);
+  const pathX = vx.reduce((s, v) => s + Math.abs(v), 0), pathY = vy.reduce((s, v) => s + Math.abs(v), 0);
+  const span = Math.max(...xs.map((x, i) => Math.hypot(x - xs[0]!, ys[i]! - ys[0]!)));
+  if (span < 3 * px) {
+    if (growth > 1.5) return 'grow';
+    if (growth < 0.67) return 'shrink';
+    return turning > 0.12 ? 'spin' : 'still';
   }
-  const turning = turns.length;
-  const sameWay = Math.max(turns.filter((d) => d > 0).length, turns.filter((d) => d < 0).length);
-  for (let i = 1; i < n; i++) path += Math.hypot(xs[i]! - xs[i - 1]!, ys[i]! - ys[i - 1]!);
-  if (Math.abs(turn) > 2.5 && path > 0.25 && span < 0.6 * path && sameWay / Math.max(1, turning) > 0.7) return 'orbit';
-  // vertical arcs: a turn from rising to falling (jump) or from falling to rising at the floor (bounce)
-  const vy = ys.slice(1).map((y, i) => y - ys[i]!);
-  const eps = 0.006;
-  const firstMove = vy.find((v) => Math.abs(v) > eps) ?? 0;
-  const rises = vy.some((v) => v < -eps), falls = vy.some((v) => v > eps);
-  const dx = xs[n - 1]! - xs[0]!;
-  if (rises && falls) {
-    const verticalTravel = vy.reduce((s, v) => s + Math.abs(v), 0);
-    if (verticalTravel > 0.2 && verticalTravel > 2 * Math.abs(dx)) return firstMove < 0 ? 'jump' : 'bounce';
+  // orbit: a good circle fit that sweeps a large angle one way
+  const circle = fitCircle(xs, ys);
+  if (circle.r > 0.05 && circle.r < 0.5 && circle.rms < 0.12 * circle.r) {
+    let swept = 0, sameWay = 0;
+    for (let i = 1; i < n; i++) {
+      let d = Math.atan2(ys[i]! - circle.cy, xs[i]! - circle.cx) - Math.atan2(ys[i - 1]! - circle.cy, xs[i - 1]! - circle.cx);
+      while (d > Math.PI) d -= 2 * Math.PI;
+      while (d < -Math.PI) d += 2 * Math.PI;
+      swept += d;
+      sameWay += Math.sign(d);
+    }
+    if (Math.abs(swept) > 2 && Math.abs(sameWay) >= 0.8 * (n - 1)) return 'orbit';
   }
-  // a fall speeds up; a move downward keeps its speed
-  if (falls && !rises && ys[n - 1]! - ys[0]! > 0.15) {
-    const third = Math.max(1, Math.floor(vy.length / 3));
-    const early = vy.slice(0, third).reduce((s, v) => s + v, 0) / third;
-    const peak = Math.max(...vy);
-    if (peak > 1.8 * early + 0.02 && Math.abs(dx) < 0.3 * (ys[n - 1]! - ys[0]!)) return 'fall';
+  // vertical motion under gravity: down and up again (bounce), up and down again (jump), down faster and faster (fall)
+  if (pathY > 2.5 * pathX) {
+    const eps = 0.5 * px;
+    const firstMove = vy.find((v) => Math.abs(v) > eps) ?? 0;
+    const down = vy.filter((v) => v > eps).length, up = vy.filter((v) => v < -eps).length;
+    const reversals = vy.slice(1).filter((v, i) => Math.abs(v) > eps && Math.abs(vy[i]!) > eps && Math.sign(v) !== Math.sign(vy[i]!)).length;
+    if (down >= 2 && up >= 2 && reversals >= 1) return firstMove < 0 ? 'jump' : 'bounce';
+    if (down > 0 && up === 0) {
+      // speed while moving: a fall starts from rest and speeds up
+      const moving = vy.filter((v) => v > eps);
+      const half = moving.length >> 1;
+      if (moving.length >= 2) {
+        const early = moving.slice(0, Math.max(1, half)).reduce((s, v) => s + v, 0) / Math.max(1, half);
+        const late = moving.slice(half).reduce((s, v) => s + v, 0) / (moving.length - half);
+        if (late > 1.6 * early && vy[0]! < 2.5 * px) return 'fall';
+      }
+    }
   }
-  if (span > 0.08) {
-    // direction of travel over the first half, before walls and other objects turn it
-    const m = Math.max(2, Math.ceil(n / 2));
-    const ddx = xs[m - 1]! - xs[0]!, ddy = ys[m - 1]! - ys[0]!;
-    const sector = Math.round(Math.atan2(ddy, ddx) / (Math.PI / 4));
+  // straight travel: the direction of the least-squares velocity
+  const t = xs.map((_, i) => i), tm = (n - 1) / 2;
+  const den = t.reduce((s, v) => s + (v - tm) ** 2, 0);
+  const mxs = xs.reduce((s, v) => s + v, 0) / n, mys = ys.reduce((s, v) => s + v, 0) / n;
+  const sx = t.reduce((s, v, i) => s + (v - tm) * (xs[i]! - mxs), 0) / den;
+  const sy = t.reduce((s, v, i) => s + (v - tm) * (ys[i]! - mys), 0) / den;
+  if (Math.hypot(sx, sy) * (n - 1) > 4 * px) {
+    const sector = Math.round(Math.atan2(sy, sx) / (Math.PI / 4));
     return DIRECTION_SECTORS[(sector + 8) % 8]!;
   }
-  // spinning: the outline changes from frame to frame while the centre stays
-  let change = 0;
-  for (let i = 1; i < masks.length; i++) {
+  if (growth > 1.5) return 'grow';
+  if (growth < 0.67) return 'shrink';
+  return turning > 0.12 ? 'spin' : 'still';
+}
+
+/**
+ * How much an object's look changes in place: the median, over frames, of the trimmed mean RGB difference between
+ * its neighbourhood at frame 0 and the same neighbourhood (moved with it, scaled with the zoom) at that frame,
+ * relative to the object's contrast with the background. About 0 for a rigid still object; large when it turns.
+ */
+function turningScore(clip: VideoClip, t: RawTrack, zooms: number[], bgFrames: Uint8Array[]): number {
+  const { width, height } = clip;
+  const pixels = width * height;
+  const first = t.blobs[0]!;
+  const half = Math.max(first.x1 - first.x0, first.y1 - first.y0) / 2 + 1;
+  const sample = (f: number, x: number, y: number, c: number) => {
+    const xi = Math.min(width - 2, Math.max(0, Math.floor(x - 0.5))), yi = Math.min(height - 2, Math.max(0, Math.floor(y - 0.5)));
+    const fx = Math.min(1, Math.max(0, x - 0.5 - xi)), fy = Math.min(1, Math.max(0, y - 0.5 - yi));
+    const o = f * pixels * 3 + (yi * width + xi) * 3 + c;
+    const d = clip.data;
+    return (d[o]! * (1 - fx) + d[o + 3]! * fx) * (1 - fy) + (d[o + width * 3]! * (1 - fx) + d[o + width * 3 + 3]! * fx) * fy;
+  };
+  let contrast = 0, count = 0;
+  for (let y = Math.ceil(first.cy - half); y < first.cy + half; y++) for (let x = Math.ceil(first.cx - half); x < first.cx + half; x++) {
+    if (x < 0 || y < 0 || x >= width || y >= height) continue;
+    const o = (y * width + x) * 3;
     let d = 0;
-    for (let j = 0; j < masks[i]!.length; j++) d += Math.abs(masks[i]![j]! - masks[i - 1]![j]!);
-    change += d / masks[i]!.length;
+    for (let c = 0; c < 3; c++) d += Math.abs(clip.data[first.frame * pixels * 3 + o + c]! - bgFrames[first.frame]![o + c]!);
+    contrast += d; count++;
   }
-  if (masks.length > 1 && change / (masks.length - 1) > 0.09) return 'spin';
-  return 'still';
+  contrast /= Math.max(1, count);
+  const scores: number[] = [];
+  for (let i = 1; i < t.blobs.length; i++) {
+    const b = t.blobs[i]!;
+    const s = zooms[i]! / zooms[0]!;
+    const diffs: number[] = [];
+    for (let dy = -half; dy <= half; dy++) for (let dx = -half; dx <= half; dx++) {
+      const x0 = first.cx + dx, y0 = first.cy + dy, x1 = b.cx + dx * s, y1 = b.cy + dy * s;
+      if (x0 < 0.5 || y0 < 0.5 || x0 > width - 0.5 || y0 > height - 0.5 || x1 < 0.5 || y1 < 0.5 || x1 > width - 0.5 || y1 > height - 0.5) continue;
+      let d = 0;
+      for (let c = 0; c < 3; c++) d += Math.abs(sample(first.frame, x0, y0, c) - sample(b.frame, x1, y1, c));
+      diffs.push(d);
+    }
+    if (diffs.length < 4) continue;
+    diffs.sort((a, c) => a - c);
+    const kept = diffs.slice(0, Math.ceil(diffs.length * 0.85));
+    scores.push(kept.reduce((s2, v) => s2 + v, 0) / kept.length / Math.max(30, contrast));
+  }
+  return scores.length ? median(scores) : 0;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -491,13 +576,19 @@ export function analyseClip(clip: VideoClip): Analysis {
   const pixels = width * height;
   const setting = findSetting(clip);
   const scene = sceneLike(clip, setting.background, setting.lighting, setting.camera);
-  const minArea = Math.max(6, 10 * (unit / 64) ** 2);
+  const tint = LIGHT_TINT[setting.lighting];
+  const scale = unit / 64;
+  const minArea = Math.max(6, 8 * scale * scale);
+  const openSize = unit >= 128 ? 5 : 3;
   const bgFrames: Uint8Array[] = [];
+  const masks: Uint8Array[] = [];
   const blobsPerFrame: Blob[][] = [];
   for (let f = 0; f < frames; f++) {
     const bg = renderBackgroundFrame(scene, f);
+    const mask = open(foregroundMask(clip, f, bg), width, height, openSize);
     bgFrames.push(bg);
-    blobsPerFrame.push(findBlobs(foregroundMask(clip, f, bg), width, height, f, minArea));
+    masks.push(mask);
+    blobsPerFrame.push(findBlobs(mask, width, height, f, Math.max(2, Math.round(2 * scale)), minArea));
   }
   const raw = link(blobsPerFrame, unit).filter((t) => t.blobs.length >= Math.max(1, Math.ceil(frames * 0.4)));
 
@@ -506,43 +597,37 @@ export function analyseClip(clip: VideoClip): Analysis {
   let physicsScore = 0, physicsCount = 0;
   for (const t of raw) {
     const cams = t.blobs.map((b) => cameraAt(scene, b.frame / clip.fps));
-    // world-frame centres (the camera's pan and zoom undone) and areas
-    const points = t.blobs.map((b, i): [number, number] => [
-      (b.cx - width / 2) / cams[i]!.zoom + width / 2 + cams[i]!.offsetX * unit,
-      (b.cy - height / 2) / cams[i]!.zoom + height / 2,
-    ]);
+    // world-frame centres in units (the camera's pan and zoom undone) and areas
+    const xs = t.blobs.map((b, i) => ((b.cx - width / 2) / cams[i]!.zoom + width / 2) / unit + cams[i]!.offsetX);
+    const ys = t.blobs.map((b, i) => ((b.cy - height / 2) / cams[i]!.zoom + height / 2) / unit);
     const areas = t.blobs.map((b, i) => b.area / cams[i]!.zoom ** 2);
-    const medianArea = [...areas].sort((a, b) => a - b)[areas.length >> 1]!;
-    // name it from its cleanest sightings: whole (not at an edge), not merged with a neighbour
-    const clean = t.blobs.filter((b) => !b.touchesEdge && b.area < medianArea * 1.5 * cams[t.blobs.indexOf(b)]!.zoom ** 2);
-    const chosen = (clean.length ? clean : t.blobs).filter((_, i, arr) => arr.length <= 5 || i % Math.ceil(arr.length / 5) === 0);
-    const masks: Float32Array[] = [];
-    const sightings: Sighting[] = [];
-    for (const b of t.blobs) {
-      const actual = resampleRegion(clip.data, b.frame * pixels * 3, width, b);
-      const bgPatch = resampleRegion(bgFrames[b.frame]!, 0, width, b);
-      masks.push(maskOf(actual, bgPatch));
-      if (chosen.includes(b)) sightings.push(identify(actual, bgPatch, setting.lighting, false));
+    const turning = turningScore(clip, t, cams.map((c) => c.zoom), bgFrames);
+    const motion = classifyMotion(xs, ys, areas, turning, unit);
+
+    // name it from its clearest sightings: the first frame (upright at the start of every motion), then the
+    // largest whole ones; a spinning object is tried at every angle except at the first frame
+    const whole = t.blobs.filter((b) => !b.touchesEdge);
+    const pool = whole.length ? whole : t.blobs;
+    const chosen = [...pool].sort((a, b) => (a.frame === 0 ? -1 : 0) - (b.frame === 0 ? -1 : 0) || b.area - a.area).slice(0, motion === 'spin' ? 1 : 3);
+    const total = new Map<string, number>();
+    const colours: Rgb[] = [];
+    for (const b of chosen) {
+      const colour = interiorColour(clip, b.frame, masks[b.frame]!, b);
+      colours.push(colour);
+      const view: View = { frame: clip.data, offset: b.frame * pixels * 3, bg: bgFrames[b.frame]!, width, height, blob: b, colour, tint };
+      const errors = nameView(view, motion === 'spin' && b.frame !== 0);
+      for (const [kind, e] of errors) total.set(kind, (total.get(kind) ?? 0) + e / b.area);
     }
-    const motion = classifyMotion(points, areas, masks, unit);
-    // a spinning object is named again against rotated pictures
-    const named = motion === 'spin'
-      ? chosen.map((b) => identify(resampleRegion(clip.data, b.frame * pixels * 3, width, b), resampleRegion(bgFrames[b.frame]!, 0, width, b), setting.lighting, true))
-      : sightings;
-    const votes = new Map<string, number>();
-    for (const s of named) votes.set(s.kind, (votes.get(s.kind) ?? 0) + 1 / (1 + s.error / 5000));
-    const kind = [...votes].sort((a, b) => b[1] - a[1])[0]![0];
+    const kind = [...total].sort((a, b) => a[1] - b[1])[0]![0];
     const track: Track = { kind, motion, frames: t.blobs.map((b) => b.frame), centres: t.blobs.map((b) => [b.cx, b.cy]), areas };
     if (isShape(kind)) {
-      const cols = named.filter((s) => s.kind === kind).map((s) => nearestColour(s.colour));
-      const counts = new Map<ColourName, number>();
-      for (const c of cols) counts.set(c, (counts.get(c) ?? 0) + 1);
-      track.colour = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+      const seen = [0, 1, 2].map((c) => median(colours.map((col) => col[c]!)));
+      track.colour = nearestColour([seen[0]! / tint[0], seen[1]! / tint[1], seen[2]! / tint[2]]);
     }
     tracks.push(track);
     violations += permanenceViolations(t, blobsPerFrame, frames);
     if (motion === 'fall' || motion === 'bounce' || motion === 'jump') {
-      physicsScore += gravityFit(points.map((p) => p[1] / unit), t.blobs.map((b) => b.frame / clip.fps));
+      physicsScore += gravityFit(ys, t.blobs.map((b) => b.frame / clip.fps), unit);
       physicsCount++;
     }
   }
@@ -552,15 +637,6 @@ export function analyseClip(clip: VideoClip): Analysis {
     permanence: tracks.length ? Math.max(0, 1 - violations / tracks.length) : 1,
     physics: physicsCount ? physicsScore / physicsCount : 1,
   };
-}
-
-function maskOf(actual: Float32Array, bg: Float32Array): Float32Array {
-  const mask = new Float32Array(PATCH * PATCH);
-  for (let i = 0; i < PATCH * PATCH; i++) {
-    const d = Math.abs(actual[i * 3]! - bg[i * 3]!) + Math.abs(actual[i * 3 + 1]! - bg[i * 3 + 1]!) + Math.abs(actual[i * 3 + 2]! - bg[i * 3 + 2]!);
-    mask[i] = Math.min(1, d / 120);
-  }
-  return mask;
 }
 
 /** Appearing late, vanishing early or gaps, each excused at a frame edge or beside another object. */
@@ -577,16 +653,25 @@ function permanenceViolations(t: RawTrack, blobsPerFrame: Blob[][], frames: numb
 }
 
 /**
- * Plausibility of a vertical path under constant gravity: each airborne stretch (between floor contacts) is fit
- * with a parabola; the score falls with the fit's error and with disagreement between stretches' accelerations.
+ * Plausibility of a vertical path under constant gravity. The path is cut at each floor contact (where it turns
+ * from falling to rising) and the rest at the end is dropped; each airborne stretch is fit with a parabola. The
+ * score falls with the fit's error (relative to a pixel) and with disagreement between the stretches' accelerations.
  */
-function gravityFit(ys: number[], ts: number[]): number {
+function gravityFit(ys: number[], ts: number[], unit: number): number {
+  const px = 1 / unit;
+  let end = ys.length;
+  while (end > 2 && Math.abs(ys[end - 1]! - ys[end - 2]!) < 0.25 * px) end--;
   const segments: [number[], number[]][] = [];
   let cur: [number[], number[]] = [[], []];
-  for (let i = 0; i < ys.length; i++) {
+  for (let i = 0; i < end; i++) {
+    const contact = i > 0 && i < end - 1 && ys[i]! >= ys[i - 1]! && ys[i]! > ys[i + 1]!;
+    if (contact) {
+      // the contact happened between samples: the sample nearest it belongs to neither parabola
+      segments.push(cur);
+      cur = [[], []];
+      continue;
+    }
     cur[0].push(ts[i]!); cur[1].push(ys[i]!);
-    const bouncesHere = i > 0 && i < ys.length - 1 && ys[i]! > ys[i - 1]! && ys[i]! > ys[i + 1]!;
-    if (bouncesHere) { segments.push(cur); cur = [[ts[i]!], [ys[i]!]]; }
   }
   segments.push(cur);
   const accels: number[] = [];
@@ -600,8 +685,8 @@ function gravityFit(ys: number[], ts: number[]): number {
   if (!count) return 1;
   const meanA = accels.reduce((s, a) => s + a, 0) / accels.length;
   const spread = accels.length > 1 ? Math.sqrt(accels.reduce((s, a) => s + (a - meanA) ** 2, 0) / accels.length) / Math.abs(meanA) : 0;
-  const fitScore = Math.exp(-(residual / count) / 0.01);
-  return meanA > 0 ? fitScore * Math.exp(-spread) : 0;
+  const fitScore = Math.exp(-(residual / count) / (0.5 * px));
+  return meanA > 0 ? fitScore * Math.exp(-2 * spread) : 0;
 }
 
 /** Least-squares y = a t^2 + b t + c. */

@@ -98,7 +98,7 @@ interface Target {
  * and angle rounded finely, sub-pixel phase in quarters), so an object that only translates is rasterised a few
  * times per clip and then copied.
  */
-interface Stamp {
+export interface Stamp {
   side: number;
   pad: number;
   rgba: Float32Array;
@@ -205,17 +205,27 @@ function blitStamp(t: Target, stamp: Stamp, ix: number, iy: number): void {
 
 const SUBPIXEL = 4;
 
-/** Draws a shape or sprite centred at (cx, cy) px with the given radius (px) and pose. */
-function drawObject(t: Target, kind: string, colour: Rgb, tint: Rgb, cx: number, cy: number, radius: number, angle: number, mirror: boolean): void {
+/**
+ * An object drawn alone, exactly as the renderer draws it, as a premultiplied stamp with its centre pixel: the
+ * judge and the scene generator use it to see what an object looks like over a known background. One-off stamps
+ * (the judge's trial poses) pass cache = false so they do not push the renderer's stamps out.
+ */
+export function objectStamp(kind: string, colour: Rgb, tint: Rgb, cx: number, cy: number, radius: number, angle: number, mirror: boolean, cache = true): { stamp: Stamp; ix: number; iy: number } {
   const qx = Math.round(cx * SUBPIXEL), qy = Math.round(cy * SUBPIXEL);
   const ix = Math.floor(qx / SUBPIXEL), iy = Math.floor(qy / SUBPIXEL);
   const fx = (qx - ix * SUBPIXEL) / SUBPIXEL, fy = (qy - iy * SUBPIXEL) / SUBPIXEL;
   const r = Math.round(radius * 16) / 16;
   const a = Math.round(angle * 180 / Math.PI) % 360;
   const rad = a * Math.PI / 180;
-  const stamp = isShape(kind)
-    ? cachedStamp(`${kind}|${colour.join(',')}|${r}|${a}|${fx}|${fy}`, () => shapeStamp(kind, colour, r, rad, fx, fy))
-    : cachedStamp(`${kind}|${tint.join(',')}|${r}|${a}|${mirror}|${fx}|${fy}`, () => spriteStamp(kind, tint, r, rad, mirror, fx, fy));
+  const make = () => isShape(kind) ? shapeStamp(kind, colour, r, rad, fx, fy) : spriteStamp(kind, tint, r, rad, mirror, fx, fy);
+  if (!cache) return { stamp: make(), ix, iy };
+  const key = isShape(kind) ? `${kind}|${colour.join(',')}|${r}|${a}|${fx}|${fy}` : `${kind}|${tint.join(',')}|${r}|${a}|${mirror}|${fx}|${fy}`;
+  return { stamp: cachedStamp(key, make), ix, iy };
+}
+
+/** Draws a shape or sprite centred at (cx, cy) px with the given radius (px) and pose. */
+function drawObject(t: Target, kind: string, colour: Rgb, tint: Rgb, cx: number, cy: number, radius: number, angle: number, mirror: boolean): void {
+  const { stamp, ix, iy } = objectStamp(kind, colour, tint, cx, cy, radius, angle, mirror);
   blitStamp(t, stamp, ix, iy);
 }
 

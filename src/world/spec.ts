@@ -5,6 +5,8 @@
  */
 import { invalidArgument } from '../errors.js';
 import { Rng } from '../engine/random.js';
+import { simulate } from './simulate.js';
+import { MIN_OBJECT_PX, shownFaithfully } from './visibility.js';
 import {
   BACKGROUNDS, CAMERAS, COLOURS, COLOUR_NAMES, LIGHTINGS, MOTIONS, MOTION_DIRECTIONS, SHAPES, SIZES, SIZE_FRACTION,
   SOLID_BACKGROUND_COLOURS, SPEEDS, SPRITES, SPRITE_NAMES, WEATHERS, isShape, spriteInfo,
@@ -240,7 +242,15 @@ export function startPosition(rng: Rng, motion: Motion): { x: number; y: number 
   }
 }
 
-/** A random scene from a seed: every field explicit, objects visible against the background. */
+/** How many times an object is redrawn before the scene goes without it. */
+const PLACEMENT_TRIES = 32;
+
+/**
+ * A random scene from a seed: every field explicit, and the spec faithful to the frames. Objects are at least
+ * MIN_OBJECT_PX across; each is placed by simulating the scene so far and redrawing it (position and size first,
+ * then kind and motion) until it stays in view, keeps clear of the others, meets no wall unless it falls, bounces
+ * or jumps, and stands out from the background (see visibility.ts).
+ */
 export function randomSpec(seed: number, opts: RandomSpecOptions = {}): SceneSpec {
   const rng = new Rng(seed).fork('scene');
   const bgKind = rng.pick(BACKGROUNDS);
@@ -251,33 +261,47 @@ export function randomSpec(seed: number, opts: RandomSpecOptions = {}): SceneSpe
   const weather: Weather = rng.uniform() < 0.7 ? 'clear' : rng.pick(['snow', 'rain'] as const);
   const count = 1 + rng.int(Math.min(MAX_OBJECTS, opts.maxObjects ?? MAX_OBJECTS));
   const colours = visibleColours(background, lighting);
-  const objects: ObjectSpec[] = [];
-  for (let i = 0; i < count; i++) {
-    const sprite = rng.uniform() < (opts.spriteProbability ?? 0.45);
-    const kind = sprite ? rng.pick(SPRITES).name : rng.pick(SHAPES);
-    const type = rng.pick(motionsFor(kind));
-    const dirs = MOTION_DIRECTIONS[type];
-    const motion: Motion = { type, speed: rng.pick(SPEEDS) };
-    if (dirs) motion.direction = rng.pick(dirs);
-    const obj: ObjectSpec = {
-      kind,
-      size: rng.pick(SIZES),
-      position: startPosition(rng, motion),
-      motion,
-      physics: { restitution: Math.round(rng.range(0.6, 0.9) * 100) / 100, collide: rng.uniform() < 0.85, depth: i },
-    };
-    if (!sprite) obj.colour = rng.pick(colours);
-    objects.push(obj);
-  }
-  spreadOut(objects, rng);
-  return {
-    width: opts.width ?? 64,
-    height: opts.height ?? 64,
-    fps: opts.fps ?? 8,
-    frames: opts.frames ?? 16,
-    seed: rng.int(2 ** 31),
-    background, camera, weather, lighting, objects,
+  const spec: SceneSpec = {
+    width: opts.width ?? 64, height: opts.height ?? 64, fps: opts.fps ?? 8, frames: opts.frames ?? 16, seed: 0,
+    background, camera, weather, lighting, objects: [],
   };
+  const unit = Math.min(spec.width, spec.height);
+  const fitting = SIZES.filter((s) => SIZE_FRACTION[s] * unit >= MIN_OBJECT_PX);
+  const sizes = fitting.length ? fitting : [SIZES[SIZES.length - 1]!];
+  for (let i = 0; i < count; i++) {
+    let kind = '', colour: ColourName | undefined, type: MotionType = 'stay';
+    for (let attempt = 0; attempt < PLACEMENT_TRIES; attempt++) {
+      if (attempt % 8 === 0) {
+        const sprite = rng.uniform() < (opts.spriteProbability ?? 0.45);
+        kind = sprite ? rng.pick(SPRITES).name : rng.pick(SHAPES);
+        colour = sprite ? undefined : rng.pick(colours);
+        type = rng.pick(motionsFor(kind));
+      }
+      const dirs = MOTION_DIRECTIONS[type];
+      const motion: Motion = { type, speed: rng.pick(SPEEDS) };
+      if (dirs) motion.direction = rng.pick(dirs);
+      const obj: ObjectSpec = {
+        kind,
+        size: rng.pick(sizes),
+        position: startPosition(rng, motion),
+        motion,
+        physics: { restitution: Math.round(rng.range(0.6, 0.9) * 100) / 100, collide: rng.uniform() < 0.85, depth: spec.objects.length },
+      };
+      if (colour) obj.colour = colour;
+      spec.objects.push(obj);
+      if (shownFaithfully(spec, spec.objects.length - 1, simulate(spec))) break;
+      spec.objects.pop();
+    }
+  }
+  if (spec.objects.length === 0) {
+    // nothing fitted (a tiny frame): one still shape in the middle
+    spec.objects.push({
+      kind: 'circle', colour: colours[0] ?? 'red', size: sizes[sizes.length - 1]!, position: { x: 0.5, y: 0.5 },
+      motion: { type: 'stay', speed: 'normal' }, physics: { restitution: 0.8, collide: true, depth: 0 },
+    });
+  }
+  spec.seed = rng.int(2 ** 31);
+  return spec;
 }
 
 /** Nudges start positions apart (a few seeded tries) so objects do not begin on top of each other. */

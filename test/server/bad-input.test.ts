@@ -170,7 +170,7 @@ describe('bad input', () => {
 describe('api keys and rate limits', () => {
   let server: RunningServer;
   before(async () => {
-    server = await startTestServer({ apiKeys: ['sk-good'], rateLimitPerMinute: 5 });
+    server = await startTestServer({ apiKeys: ['sk-good'], rateLimitPerMinute: 5, corsOrigins: ['https://studio.example'] });
   });
   after(async () => server?.close());
 
@@ -190,6 +190,13 @@ describe('api keys and rate limits', () => {
     }
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
     assert.ok(Number(retryAfter) >= 1, `retry-after ${retryAfter}`);
+    // CORS: the configured origin may call the API from a browser (preflights are answered before auth).
+    const preflight = await fetch(`${server.url}/v1/videos`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://studio.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+    });
+    assert.ok(preflight.status === 204 || preflight.status === 200, `preflight ${preflight.status}`);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://studio.example');
     // The studio page itself needs no key.
     assert.equal((await fetch(`${server.url}/`)).status, 200);
   });
