@@ -172,8 +172,12 @@ void scale_c(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
   }
 }
 
-void gemm_blocked(const GemmKernel& K, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+// The blocked product with B supplied by `pack_b_block(p0, kc, j0, nb, nr, dst)`, which writes rows
+// [p0, p0+kc) x columns [j0, j0+nb) of op(B) as nr-column panels (the layout of pack_b). Ordinary products pack
+// a strided matrix; convolutions pack straight from the padded input (no unfolded copy).
+template <class PackB>
+void gemm_blocked_with(const GemmKernel& K, bool ta, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                       int64_t lda, const PackB& pack_b_block, float beta, float* c, int64_t ldc) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) return scale_c(m, n, beta, c, ldc);
   const int mr = K.mr, nr = K.nr;
@@ -192,7 +196,7 @@ void gemm_blocked(const GemmKernel& K, bool ta, bool tb, int64_t m, int64_t n, i
       pack_a(ta, ta ? a + p0 * lda + i0 : a + i0 * lda + p0, lda, mb, kc, alpha, mr, packed_a);
       for (int64_t j0 = 0; j0 < n; j0 += n_block) {
         const int64_t nb = std::min(n_block, n - j0);
-        pack_b(tb, tb ? b + j0 * ldb + p0 : b + p0 * ldb + j0, ldb, kc, nb, nr, packed_b);
+        pack_b_block(p0, kc, j0, nb, nr, packed_b);
         for (int64_t ir = 0; ir < mb; ir += mr) {
           const float* a_panel = packed_a + ir * kc;
           const int rows = int(std::min<int64_t>(mr, mb - ir));
@@ -211,6 +215,31 @@ void gemm_blocked(const GemmKernel& K, bool ta, bool tb, int64_t m, int64_t n, i
       }
     }
   }
+}
+
+// C[m, n] = alpha * op(A) op(B) + beta * C for a row of A (m == 1) and B^T stored [n, k]: one dot product per
+// column. Packing B would cost as much as the whole product (the adaLN projections of a single condition vector).
+void gemv_rows(int64_t n, int64_t k, float alpha, const float* a, const float* b, int64_t ldb, float beta, float* c) {
+  for (int64_t j = 0; j < n; j++) {
+    const float* row = b + j * ldb;
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // fixed lanes: the same sum on every ISA and thread count
+    int64_t p = 0;
+    for (; p + 8 <= k; p += 8)
+      for (int l = 0; l < 8; l++) acc[l] += a[p + l] * row[p + l];
+    for (; p < k; p++) acc[p & 7] += a[p] * row[p];
+    const float dot = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    c[j] = beta == 0.0f ? alpha * dot : alpha * dot + beta * c[j];
+  }
+}
+
+void gemm_blocked(const GemmKernel& K, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m == 1 && !ta && tb && k > 0 && n > 0 && alpha != 0.0f) return gemv_rows(n, k, alpha, a, b, ldb, beta, c);
+  gemm_blocked_with(K, ta, m, n, k, alpha, a, lda,
+                    [&](int64_t p0, int64_t kc, int64_t j0, int64_t nb, int nr, float* dst) {
+                      pack_b(tb, tb ? b + j0 * ldb + p0 : b + p0 * ldb + j0, ldb, kc, nb, nr, dst);
+                    },
+                    beta, c, ldc);
 }
 
 // Below this many flops a product runs on one thread: waking the pool costs a few microseconds.
@@ -267,6 +296,11 @@ void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const
 void sgemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                   const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   gemm_blocked(active_gemm_kernel(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void sgemm_serial_custom_b(bool ta, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                           const PackBlockB& pack_b_block, float beta, float* c, int64_t ldc) {
+  gemm_blocked_with(active_gemm_kernel(), ta, m, n, k, alpha, a, lda, pack_b_block, beta, c, ldc);
 }
 
 void sgemm_batched(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,

@@ -1,6 +1,7 @@
 // Internal C++ entry points of the gemm kernels, for other kernels (conv via im2col, attention) to call.
 #pragma once
 #include <cstdint>
+#include <functional>
 
 namespace tessera {
 
@@ -13,6 +14,14 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
 // Same, never uses the pool (for callers that are already parallel over an outer loop).
 void sgemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                   int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+// Writes rows [p0, p0+kc) x columns [j0, j0+nb) of op(B) into `dst` as panels of nr columns: panel q holds, for
+// each row p, the nr values op(B)[p0+p, j0+q*nr+j] contiguously (p-major), columns past nb zero.
+using PackBlockB = std::function<void(int64_t p0, int64_t kc, int64_t j0, int64_t nb, int nr, float* dst)>;
+
+// sgemm_serial with op(B) never materialised: the caller packs each block (implicit-GEMM convolution).
+void sgemm_serial_custom_b(bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                           const PackBlockB& pack_b_block, float beta, float* c, int64_t ldc);
 
 // `batch` independent sgemms; matrix i starts at i*stride_x in each array (stride 0 broadcasts an input).
 // Parallel over the batch when it is large enough, otherwise over each product.

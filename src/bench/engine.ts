@@ -45,13 +45,13 @@ function time(fn: () => void, runs: number, warmup: number): Timing {
   for (let i = 0; i < warmup; i++) fn();
   const walls: number[] = [], cpus: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const c0 = process.cpuUsage();
+    const c0 = process.cpuUsage(), faults0 = process.resourceUsage().minorPageFault;
     const t0 = performance.now();
     fn();
     walls.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
+    const c = process.cpuUsage(c0), faults = process.resourceUsage().minorPageFault - faults0;
     cpus.push((c.user + c.system) / 1000);
-    if (process.env['TESSERA_BENCH_VERBOSE']) process.stderr.write(`  run ${i}: wall ${walls[i]!.toFixed(1)} ms, cpu ${cpus[i]!.toFixed(1)} ms (sys ${(c.system / 1000).toFixed(1)})\n`);
+    if (process.env['TESSERA_BENCH_VERBOSE']) process.stderr.write(`  run ${i}: wall ${walls[i]!.toFixed(1)} ms, cpu ${cpus[i]!.toFixed(1)} ms (sys ${(c.system / 1000).toFixed(1)}), ${faults} page faults, rss ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MiB\n`);
   }
   return { wall: median(walls), cpu: median(cpus) };
 }

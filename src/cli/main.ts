@@ -5,6 +5,7 @@ import { registerBench } from './commands/bench.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerTrain } from './commands/train.js';
 import { registerWorld } from './commands/world.js';
+import { registerEval } from './commands/eval.js';
 import { registerServe, registerWorker } from './commands/serve.js';
 
 const program = new Command('tessera')
@@ -14,6 +15,7 @@ const program = new Command('tessera')
 registerGenerate(program);
 registerTrain(program);
 registerWorld(program);
+registerEval(program);
 registerServe(program);
 registerWorker(program);
 registerBench(program);

@@ -61,7 +61,10 @@ export function allocate(dtype: DType, n: number): FloatArray {
 const pool = new Map<string, FloatArray[]>();
 const inPool = new WeakSet<ArrayBufferLike>();
 let pooledBytes = 0;
-const POOL_LIMIT_BYTES = 1 << 30;
+// Bounded: a size that is recycled more often than it is requested would otherwise hoard memory that malloc
+// could hand to other sizes, and the heap would keep growing into fresh (page-faulting) memory.
+const POOL_LIMIT_BYTES = 256 << 20;
+const POOL_LIMIT_PER_SIZE = 32;
 const SMALL_BYTES = 4096;
 
 function poolKey(dtype: DType, n: number): string {
@@ -75,7 +78,8 @@ function recycle(array: FloatArray): void {
   const key = poolKey(array instanceof Float64Array ? 'float64' : 'float32', array.length);
   const list = pool.get(key);
   if (list === undefined) pool.set(key, [array]);
-  else list.push(array);
+  else if (list.length < POOL_LIMIT_PER_SIZE) list.push(array);
+  else return;
   inPool.add(buffer);
   pooledBytes += array.byteLength;
 }

@@ -170,51 +170,84 @@ function open(mask: Uint8Array, width: number, height: number, k: number): Uint8
   return pass(pass(eroded, false, true), false, false);
 }
 
-/** 8-connected pieces of the mask; pieces whose bounding boxes lie within `join` pixels are one object. */
-function findBlobs(mask: Uint8Array, width: number, height: number, frame: number, join: number, minArea: number): Blob[] {
+/** Labels the 8-connected components of a mask: label per pixel (-1 off the mask) and the number of components. */
+function components(mask: Uint8Array, width: number, height: number): { label: Int32Array; count: number } {
   const label = new Int32Array(mask.length).fill(-1);
-  const pieces: Blob[] = [];
   const stack: number[] = [];
+  let count = 0;
   for (let start = 0; start < mask.length; start++) {
     if (!mask[start] || label[start] !== -1) continue;
-    const b: Blob = { frame, area: 0, cx: 0, cy: 0, x0: width, y0: height, x1: -1, y1: -1, touchesEdge: false };
-    label[start] = pieces.length;
+    label[start] = count;
     stack.push(start);
     while (stack.length) {
       const i = stack.pop()!;
       const x = i % width, y = (i - x) / width;
-      b.area++; b.cx += x + 0.5; b.cy += y + 0.5;
-      if (x < b.x0) b.x0 = x; if (x > b.x1) b.x1 = x; if (y < b.y0) b.y0 = y; if (y > b.y1) b.y1 = y;
       for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
         const xx = x + dx, yy = y + dy;
         if (xx < 0 || yy < 0 || xx >= width || yy >= height) continue;
         const j = yy * width + xx;
-        if (mask[j] && label[j] === -1) { label[j] = pieces.length; stack.push(j); }
+        if (mask[j] && label[j] === -1) { label[j] = count; stack.push(j); }
       }
     }
-    pieces.push(b);
+    count++;
   }
-  // pieces of one sprite split by parts that match the background lie close together: merge until none are
-  for (let merged = true; merged;) {
-    merged = false;
-    for (let i = 0; i < pieces.length && !merged; i++) for (let j = i + 1; j < pieces.length && !merged; j++) {
-      const a = pieces[i]!, b = pieces[j]!;
-      const gapX = Math.max(a.x0 - b.x1, b.x0 - a.x1) - 1, gapY = Math.max(a.y0 - b.y1, b.y0 - a.y1) - 1;
-      if (Math.max(gapX, gapY) > join) continue;
-      a.area += b.area; a.cx += b.cx; a.cy += b.cy;
-      a.x0 = Math.min(a.x0, b.x0); a.y0 = Math.min(a.y0, b.y0); a.x1 = Math.max(a.x1, b.x1); a.y1 = Math.max(a.y1, b.y1);
-      pieces.splice(j, 1);
-      merged = true;
+  return { label, count };
+}
+
+/** The mask grown by `steps` pixels (8-neighbourhood). */
+function grow(mask: Uint8Array, width: number, height: number, steps: number): Uint8Array {
+  let out = mask;
+  for (let k = 0; k < steps; k++) {
+    const src = out;
+    out = new Uint8Array(src);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      if (src[y * width + x]) continue;
+      search: for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx, yy = y + dy;
+        if (xx >= 0 && yy >= 0 && xx < width && yy < height && src[yy * width + xx]) { out[y * width + x] = 1; break search; }
+      }
     }
   }
-  const blobs: Blob[] = [];
-  for (const b of pieces) {
-    if (b.area < minArea) continue;
+  return out;
+}
+
+/**
+ * Objects in one frame. The opened mask says where objects are: its pieces less than `join` pixels apart (parts
+ * of one sprite split by parts that match the background) are one object, and objects too small are weather. Each
+ * object then takes back every piece of the full mask that touches it (thin parts the opening cut away), and its
+ * area, centre and bounds count those pixels.
+ */
+function findBlobs(raw: Uint8Array, opened: Uint8Array, width: number, height: number, frame: number, join: number, minArea: number): Blob[] {
+  const objects = components(grow(opened, width, height, Math.floor(join / 2)), width, height);
+  const openedArea = new Float64Array(objects.count);
+  for (let i = 0; i < opened.length; i++) if (opened[i]) openedArea[objects.label[i]!]++;
+  // each piece of the full mask joins the object it overlaps most
+  const pieces = components(raw, width, height);
+  const votes = new Map<number, Map<number, number>>();
+  for (let i = 0; i < raw.length; i++) {
+    const piece = pieces.label[i]!, object = objects.label[i]!;
+    if (piece < 0 || object < 0) continue;
+    const v = votes.get(piece) ?? new Map<number, number>();
+    v.set(object, (v.get(object) ?? 0) + 1);
+    votes.set(piece, v);
+  }
+  const owner = new Int32Array(pieces.count).fill(-1);
+  for (const [piece, v] of votes) owner[piece] = [...v].sort((a, b) => b[1] - a[1])[0]![0];
+  const blobs: Blob[] = Array.from({ length: objects.count }, () => ({ frame, area: 0, cx: 0, cy: 0, x0: width, y0: height, x1: -1, y1: -1, touchesEdge: false }));
+  for (let i = 0; i < raw.length; i++) {
+    if (!raw[i]) continue;
+    const o = owner[pieces.label[i]!]!;
+    if (o < 0) continue;
+    const b = blobs[o]!, x = i % width, y = (i - x) / width;
+    b.area++; b.cx += x + 0.5; b.cy += y + 0.5;
+    if (x < b.x0) b.x0 = x; if (x > b.x1) b.x1 = x; if (y < b.y0) b.y0 = y; if (y > b.y1) b.y1 = y;
+  }
+  return blobs.filter((b, o) => {
+    if (openedArea[o]! < minArea || b.area === 0) return false;
     b.cx /= b.area; b.cy /= b.area;
     b.touchesEdge = b.x0 === 0 || b.y0 === 0 || b.x1 === width - 1 || b.y1 === height - 1;
-    blobs.push(b);
-  }
-  return blobs;
+    return true;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -228,22 +261,28 @@ interface Candidate {
   area: number;
   centroidX: number;
   centroidY: number;
+  /** Bounds of the half-covered pixels, in units of radius from the centre. */
+  left: number; right: number; top: number; bottom: number;
 }
 
 let candidateList: Candidate[] | null = null;
+/** Trial stamps are drawn here, one at a time (grown on demand). */
+const scratch = new Float32Array(4 * 192 * 192);
 
 function candidates(): Candidate[] {
   if (candidateList) return candidateList;
   const R = 32;
   const list: Candidate[] = [];
   const measure = (kind: string, mirror: boolean) => {
-    const { stamp, ix, iy } = objectStamp(kind, [255, 255, 255], [1, 1, 1], 0, 0, R, 0, mirror, false);
-    let a = 0, sx = 0, sy = 0;
+    const { stamp, ix, iy } = objectStamp(kind, [255, 255, 255], [1, 1, 1], 0, 0, R, 0, mirror, scratch);
+    let a = 0, sx = 0, sy = 0, left = Infinity, right = -Infinity, top = Infinity, bottom = -Infinity;
     for (let y = 0; y < stamp.side; y++) for (let x = 0; x < stamp.side; x++) {
       const w = stamp.rgba[(y * stamp.side + x) * 4 + 3]!;
-      a += w; sx += w * (x - stamp.pad + ix + 0.5); sy += w * (y - stamp.pad + iy + 0.5);
+      const px = x - stamp.pad + ix, py = y - stamp.pad + iy;
+      a += w; sx += w * (px + 0.5); sy += w * (py + 0.5);
+      if (w >= 0.5) { left = Math.min(left, px); right = Math.max(right, px + 1); top = Math.min(top, py); bottom = Math.max(bottom, py + 1); }
     }
-    list.push({ kind, mirror, area: a / (R * R), centroidX: sx / a / R, centroidY: sy / a / R });
+    list.push({ kind, mirror, area: a / (R * R), centroidX: sx / a / R, centroidY: sy / a / R, left: left / R, right: right / R, top: top / R, bottom: bottom / R });
   };
   for (const kind of SHAPES) measure(kind, false);
   for (const s of SPRITES) { measure(s.name, false); measure(s.name, true); }
@@ -274,7 +313,7 @@ const PIXEL_ERROR_CAP = 150;
  * from the bare background to the candidate composited over it (lower is better; comparable across candidates).
  */
 function poseError(v: View, kind: string, mirror: boolean, cx: number, cy: number, radius: number, angle: number): number {
-  const { stamp, ix, iy } = objectStamp(kind, v.colour, v.tint, cx, cy, radius, angle, mirror, false);
+  const { stamp, ix, iy } = objectStamp(kind, v.colour, v.tint, cx, cy, radius, angle, mirror, scratch);
   const { side, pad, rgba } = stamp;
   const x0 = Math.max(0, ix - pad), x1 = Math.min(v.width, ix - pad + side);
   const y0 = Math.max(0, iy - pad), y1 = Math.min(v.height, iy - pad + side);
@@ -321,35 +360,58 @@ function refinePose(v: View, c: Candidate, start: Pose2, error: number, rotate: 
   return { pose, error: best };
 }
 
-/** Error of the best pose of every kind for one view (kinds not refined keep their first, coarse error). */
-function nameView(v: View, rotate: boolean): Map<string, number> {
+interface Fit { c: Candidate; pose: Pose2; error: number }
+
+/** The best fit of every kind to one view (kinds not refined keep their first, coarse fit), best first. */
+function nameView(v: View, rotate: boolean): Fit[] {
   const b = v.blob;
   const angles = rotate ? Array.from({ length: 12 }, (_, k) => (k * Math.PI) / 6) : [0];
-  const coarse: { c: Candidate; pose: Pose2; error: number }[] = [];
+  const bestOfKind = new Map<string, Fit>();
   for (const c of candidates()) {
-    const r0 = Math.sqrt(b.area / c.area);
-    let best: { c: Candidate; pose: Pose2; error: number } | null = null;
-    for (const s of [0.9, 1, 1.12]) {
-      const radius = r0 * s;
-      const pose0 = { cx: b.cx - c.centroidX * radius, cy: b.cy - c.centroidY * radius, radius, angle: 0 };
+    // two guesses at its pose, from the blob's area and centroid and from its bounds, and one between them
+    const byArea = Math.sqrt(b.area / c.area);
+    const byBounds = Math.max((b.x1 + 1 - b.x0) / (c.right - c.left), (b.y1 + 1 - b.y0) / (c.bottom - c.top));
+    const areaPose = [b.cx - c.centroidX * byArea, b.cy - c.centroidY * byArea, byArea] as const;
+    const boundsPose = [(b.x0 + b.x1 + 1) / 2 - ((c.left + c.right) / 2) * byBounds, (b.y0 + b.y1 + 1) / 2 - ((c.top + c.bottom) / 2) * byBounds, byBounds] as const;
+    const between = [0, 1, 2].map((k) => (areaPose[k]! + boundsPose[k]!) / 2);
+    for (const [cx, cy, radius] of [areaPose, boundsPose, between] as const) {
       for (const angle of angles) {
-        const e = poseError(v, c.kind, c.mirror, pose0.cx, pose0.cy, radius, angle);
-        if (!best || e < best.error) best = { c, pose: { ...pose0, angle }, error: e };
+        const error = poseError(v, c.kind, c.mirror, cx, cy, radius, angle);
+        const held = bestOfKind.get(c.kind);
+        if (!held || error < held.error) bestOfKind.set(c.kind, { c, pose: { cx, cy, radius, angle }, error });
       }
     }
-    coarse.push(best!);
   }
-  const perKind = new Map<string, number>();
-  for (const t of coarse) perKind.set(t.c.kind, Math.min(perKind.get(t.c.kind) ?? Infinity, t.error));
-  coarse.sort((a, b) => a.error - b.error);
-  const refined = new Set<string>();
-  for (const t of coarse) {
-    if (refined.size >= 5) break;
-    refined.add(t.c.kind);
-    const r = refinePose(v, t.c, t.pose, t.error, rotate);
-    perKind.set(t.c.kind, Math.min(perKind.get(t.c.kind)!, r.error));
+  const fits = [...bestOfKind.values()].sort((a, b) => a.error - b.error);
+  for (let i = 0; i < Math.min(5, fits.length); i++) {
+    const f = fits[i]!;
+    const r = refinePose(v, f.c, f.pose, f.error, rotate);
+    fits[i] = { c: f.c, pose: r.pose, error: r.error };
   }
-  return perKind;
+  return fits.sort((a, b) => a.error - b.error);
+}
+
+/**
+ * Whether an object that stays in place turns: at a few later frames, the named candidate fitted upright is
+ * compared with the best fit at any angle; turning wins when it explains clearly more of the pixels.
+ */
+function turnsInPlace(views: View[], fit: Fit, zoomOf: (frame: number) => number, firstFrame: number): boolean {
+  let votes = 0;
+  for (const v of views) {
+    const b = v.blob;
+    const radius = fit.pose.radius * zoomOf(b.frame) / zoomOf(firstFrame);
+    const start: Pose2 = { cx: b.cx - fit.c.centroidX * radius, cy: b.cy - fit.c.centroidY * radius, radius, angle: 0 };
+    const upright = refinePose(v, fit.c, start, poseError(v, fit.c.kind, fit.c.mirror, start.cx, start.cy, radius, 0), false);
+    let turned = upright;
+    for (let k = 1; k < 12; k++) {
+      const pose = { ...upright.pose, angle: (k * Math.PI) / 6 };
+      const error = poseError(v, fit.c.kind, fit.c.mirror, pose.cx, pose.cy, pose.radius, pose.angle);
+      if (error < turned.error) turned = { pose, error };
+    }
+    turned = refinePose(v, fit.c, turned.pose, turned.error, true);
+    if ((upright.error - turned.error) / b.area > 3) votes++;
+  }
+  return votes * 2 > views.length;
 }
 
 /** The median colour of the blob's interior (pixels well inside its outline), as seen. */
@@ -385,6 +447,8 @@ export function nearestColour(rgb: readonly number[]): ColourName {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Tracking
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 
 interface RawTrack {
   blobs: Blob[];
@@ -430,12 +494,29 @@ function link(blobsPerFrame: Blob[][], unit: number): RawTrack[] {
   return [...done, ...live];
 }
 
+/**
+ * Drops tracks of stray pieces: a track much smaller than another that stays within that one's reach (a thin part
+ * of a turning sprite that the opening cut off) is part of it, not an object of its own.
+ */
+function dropFragments(tracks: RawTrack[]): RawTrack[] {
+  const size = (t: RawTrack) => median(t.blobs.map((b) => b.area));
+  return tracks.filter((a) => !tracks.some((b) => {
+    if (b === a || size(a) > 0.3 * size(b)) return false;
+    const reach = 1.6 * Math.sqrt(size(b) / Math.PI) + 2;
+    let near = 0;
+    for (const p of a.blobs) {
+      const q = b.blobs.find((o) => o.frame === p.frame);
+      if (q && Math.hypot(p.cx - q.cx, p.cy - q.cy) < reach) near++;
+    }
+    return near >= 0.7 * a.blobs.length;
+  }));
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Motion
 
 const DIRECTION_SECTORS: MotionClass[] = ['right', 'down-right', 'down', 'down-left', 'left', 'up-left', 'up', 'up-right'];
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 
 /** Least-squares circle through points (Kasa fit): centre, radius and rms distance from it. */
 function fitCircle(xs: number[], ys: number[]): { cx: number; cy: number; r: number; rms: number } {
@@ -458,23 +539,25 @@ function fitCircle(xs: number[], ys: number[]): { cx: number; cy: number; r: num
 }
 
 /**
- * The motion a track shows, from its world-frame centres (in units of the frame's shorter side), its areas and how
- * much its appearance changes in place (`turning`, 0 for a rigid still object).
+ * The motion a track shows, from its world-frame centres (in units of the frame's shorter side), its areas and
+ * whether it turns in place.
  */
-function classifyMotion(xs: number[], ys: number[], areas: number[], turning: number, unit: number): MotionClass {
+function classifyMotion(xs: number[], ys: number[], areas: number[], turning: boolean, unit: number): MotionClass {
   const n = xs.length;
   if (n < 3) return 'still';
-  const k = Math.min(3, Math.max(1, Math.floor(n / 4)));
-  const growth = median(areas.slice(-k)) / median(areas.slice(0, k));
   const px = 1 / unit;
   const vx = xs.slice(1).map((x, i) => x - xs[i]!), vy = ys.slice(1).map((y, i) => y - ys[i]!);
   const pathX = vx.reduce((s, v) => s + Math.abs(v), 0), pathY = vy.reduce((s, v) => s + Math.abs(v), 0);
+  // a turning sprite's centroid circles its centre by a few pixels; the slowest travel covers 0.16 units
   const span = Math.max(...xs.map((x, i) => Math.hypot(x - xs[0]!, ys[i]! - ys[0]!)));
-  if (span < 3 * px) {
+  // growing and shrinking happen in place (a travelling sprite's area also changes with what lies behind it)
+  if (span < 0.1) {
+    const k = Math.min(3, Math.max(1, Math.floor(n / 4)));
+    const growth = median(areas.slice(-k)) / median(areas.slice(0, k));
     if (growth > 1.5) return 'grow';
     if (growth < 0.67) return 'shrink';
-    return turning > 0.12 ? 'spin' : 'still';
   }
+  if (span < 0.08) return turning ? 'spin' : 'still';
   // orbit: a good circle fit that sweeps a large angle one way
   const circle = fitCircle(xs, ys);
   if (circle.r > 0.05 && circle.r < 0.5 && circle.rms < 0.12 * circle.r) {
@@ -490,21 +573,15 @@ function classifyMotion(xs: number[], ys: number[], areas: number[], turning: nu
   }
   // vertical motion under gravity: down and up again (bounce), up and down again (jump), down faster and faster (fall)
   if (pathY > 2.5 * pathX) {
-    const eps = 0.5 * px;
-    const firstMove = vy.find((v) => Math.abs(v) > eps) ?? 0;
-    const down = vy.filter((v) => v > eps).length, up = vy.filter((v) => v < -eps).length;
-    const reversals = vy.slice(1).filter((v, i) => Math.abs(v) > eps && Math.abs(vy[i]!) > eps && Math.sign(v) !== Math.sign(vy[i]!)).length;
+    const eps = px;
+    const moves = vy.filter((v) => Math.abs(v) > eps);
+    const firstMove = moves[0] ?? 0;
+    const down = moves.filter((v) => v > 0).length, up = moves.length - down;
+    const reversals = moves.slice(1).filter((v, i) => Math.sign(v) !== Math.sign(moves[i]!)).length;
     if (down >= 2 && up >= 2 && reversals >= 1) return firstMove < 0 ? 'jump' : 'bounce';
-    if (down > 0 && up === 0) {
-      // speed while moving: a fall starts from rest and speeds up
-      const moving = vy.filter((v) => v > eps);
-      const half = moving.length >> 1;
-      if (moving.length >= 2) {
-        const early = moving.slice(0, Math.max(1, half)).reduce((s, v) => s + v, 0) / Math.max(1, half);
-        const late = moving.slice(half).reduce((s, v) => s + v, 0) / (moving.length - half);
-        if (late > 1.6 * early && vy[0]! < 2.5 * px) return 'fall';
-      }
-    }
+    // a fall starts from rest and speeds up; a move downward keeps its speed
+    const peak = Math.max(...vy);
+    if (down > 0 && up === 0 && peak > 2 * px && vy[0]! < 0.4 * peak) return 'fall';
   }
   // straight travel: the direction of the least-squares velocity
   const t = xs.map((_, i) => i), tm = (n - 1) / 2;
@@ -516,55 +593,7 @@ function classifyMotion(xs: number[], ys: number[], areas: number[], turning: nu
     const sector = Math.round(Math.atan2(sy, sx) / (Math.PI / 4));
     return DIRECTION_SECTORS[(sector + 8) % 8]!;
   }
-  if (growth > 1.5) return 'grow';
-  if (growth < 0.67) return 'shrink';
-  return turning > 0.12 ? 'spin' : 'still';
-}
-
-/**
- * How much an object's look changes in place: the median, over frames, of the trimmed mean RGB difference between
- * its neighbourhood at frame 0 and the same neighbourhood (moved with it, scaled with the zoom) at that frame,
- * relative to the object's contrast with the background. About 0 for a rigid still object; large when it turns.
- */
-function turningScore(clip: VideoClip, t: RawTrack, zooms: number[], bgFrames: Uint8Array[]): number {
-  const { width, height } = clip;
-  const pixels = width * height;
-  const first = t.blobs[0]!;
-  const half = Math.max(first.x1 - first.x0, first.y1 - first.y0) / 2 + 1;
-  const sample = (f: number, x: number, y: number, c: number) => {
-    const xi = Math.min(width - 2, Math.max(0, Math.floor(x - 0.5))), yi = Math.min(height - 2, Math.max(0, Math.floor(y - 0.5)));
-    const fx = Math.min(1, Math.max(0, x - 0.5 - xi)), fy = Math.min(1, Math.max(0, y - 0.5 - yi));
-    const o = f * pixels * 3 + (yi * width + xi) * 3 + c;
-    const d = clip.data;
-    return (d[o]! * (1 - fx) + d[o + 3]! * fx) * (1 - fy) + (d[o + width * 3]! * (1 - fx) + d[o + width * 3 + 3]! * fx) * fy;
-  };
-  let contrast = 0, count = 0;
-  for (let y = Math.ceil(first.cy - half); y < first.cy + half; y++) for (let x = Math.ceil(first.cx - half); x < first.cx + half; x++) {
-    if (x < 0 || y < 0 || x >= width || y >= height) continue;
-    const o = (y * width + x) * 3;
-    let d = 0;
-    for (let c = 0; c < 3; c++) d += Math.abs(clip.data[first.frame * pixels * 3 + o + c]! - bgFrames[first.frame]![o + c]!);
-    contrast += d; count++;
-  }
-  contrast /= Math.max(1, count);
-  const scores: number[] = [];
-  for (let i = 1; i < t.blobs.length; i++) {
-    const b = t.blobs[i]!;
-    const s = zooms[i]! / zooms[0]!;
-    const diffs: number[] = [];
-    for (let dy = -half; dy <= half; dy++) for (let dx = -half; dx <= half; dx++) {
-      const x0 = first.cx + dx, y0 = first.cy + dy, x1 = b.cx + dx * s, y1 = b.cy + dy * s;
-      if (x0 < 0.5 || y0 < 0.5 || x0 > width - 0.5 || y0 > height - 0.5 || x1 < 0.5 || y1 < 0.5 || x1 > width - 0.5 || y1 > height - 0.5) continue;
-      let d = 0;
-      for (let c = 0; c < 3; c++) d += Math.abs(sample(first.frame, x0, y0, c) - sample(b.frame, x1, y1, c));
-      diffs.push(d);
-    }
-    if (diffs.length < 4) continue;
-    diffs.sort((a, c) => a - c);
-    const kept = diffs.slice(0, Math.ceil(diffs.length * 0.85));
-    scores.push(kept.reduce((s2, v) => s2 + v, 0) / kept.length / Math.max(30, contrast));
-  }
-  return scores.length ? median(scores) : 0;
+  return turning ? 'spin' : 'still';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -585,12 +614,13 @@ export function analyseClip(clip: VideoClip): Analysis {
   const blobsPerFrame: Blob[][] = [];
   for (let f = 0; f < frames; f++) {
     const bg = renderBackgroundFrame(scene, f);
-    const mask = open(foregroundMask(clip, f, bg), width, height, openSize);
+    const raw = foregroundMask(clip, f, bg);
+    const opened = open(raw, width, height, openSize);
     bgFrames.push(bg);
-    masks.push(mask);
-    blobsPerFrame.push(findBlobs(mask, width, height, f, Math.max(2, Math.round(2 * scale)), minArea));
+    masks.push(opened);
+    blobsPerFrame.push(findBlobs(raw, opened, width, height, f, Math.max(2, Math.round(2 * scale)), minArea));
   }
-  const raw = link(blobsPerFrame, unit).filter((t) => t.blobs.length >= Math.max(1, Math.ceil(frames * 0.4)));
+  const raw = dropFragments(link(blobsPerFrame, unit).filter((t) => t.blobs.length >= Math.max(1, Math.ceil(frames * 0.4))));
 
   const tracks: Track[] = [];
   let violations = 0;
@@ -601,24 +631,35 @@ export function analyseClip(clip: VideoClip): Analysis {
     const xs = t.blobs.map((b, i) => ((b.cx - width / 2) / cams[i]!.zoom + width / 2) / unit + cams[i]!.offsetX);
     const ys = t.blobs.map((b, i) => ((b.cy - height / 2) / cams[i]!.zoom + height / 2) / unit);
     const areas = t.blobs.map((b, i) => b.area / cams[i]!.zoom ** 2);
-    const turning = turningScore(clip, t, cams.map((c) => c.zoom), bgFrames);
-    const motion = classifyMotion(xs, ys, areas, turning, unit);
+    let motion = classifyMotion(xs, ys, areas, false, unit);
 
-    // name it from its clearest sightings: the first frame (upright at the start of every motion), then the
-    // largest whole ones; a spinning object is tried at every angle except at the first frame
+
+    // name it from its clearest sightings: the first frame (every motion starts upright and at its own size),
+    // then the largest whole ones; an object that stays in place may be turning, so only the first counts for it
     const whole = t.blobs.filter((b) => !b.touchesEdge);
     const pool = whole.length ? whole : t.blobs;
-    const chosen = [...pool].sort((a, b) => (a.frame === 0 ? -1 : 0) - (b.frame === 0 ? -1 : 0) || b.area - a.area).slice(0, motion === 'spin' ? 1 : 3);
+    const first = pool[0]!;
+    const chosen = [first, ...pool.slice(1).sort((a, b) => b.area - a.area)].slice(0, motion === 'still' ? 1 : 3);
+    const viewOf = (b: Blob, colour: Rgb): View => ({ frame: clip.data, offset: b.frame * pixels * 3, bg: bgFrames[b.frame]!, width, height, blob: b, colour, tint });
     const total = new Map<string, number>();
     const colours: Rgb[] = [];
+    let firstFit: Fit | null = null;
     for (const b of chosen) {
       const colour = interiorColour(clip, b.frame, masks[b.frame]!, b);
       colours.push(colour);
-      const view: View = { frame: clip.data, offset: b.frame * pixels * 3, bg: bgFrames[b.frame]!, width, height, blob: b, colour, tint };
-      const errors = nameView(view, motion === 'spin' && b.frame !== 0);
-      for (const [kind, e] of errors) total.set(kind, (total.get(kind) ?? 0) + e / b.area);
+      const fits = nameView(viewOf(b, colour), motion === 'still' && b.frame !== 0);
+      firstFit ??= fits[0]!;
+      for (const f of fits) total.set(f.c.kind, (total.get(f.c.kind) ?? 0) + f.error / b.area);
     }
     const kind = [...total].sort((a, b) => a[1] - b[1])[0]![0];
+
+    if (motion === 'still' && kind !== 'circle' && kind !== 'ring' && firstFit && firstFit.c.kind === kind) {
+      const later = pool.filter((b) => b !== first);
+      const picks = [0.25, 0.5, 0.75, 1].map((q) => later[Math.min(later.length - 1, Math.floor(q * (later.length - 1)))]).filter((b): b is Blob => !!b);
+      const views = [...new Set(picks)].map((b) => viewOf(b, colours[0]!));
+      const zoomOf = (frame: number) => cameraAt(scene, frame / clip.fps).zoom;
+      if (views.length && turnsInPlace(views, firstFit, zoomOf, first.frame)) motion = 'spin';
+    }
     const track: Track = { kind, motion, frames: t.blobs.map((b) => b.frame), centres: t.blobs.map((b) => [b.cx, b.cy]), areas };
     if (isShape(kind)) {
       const seen = [0, 1, 2].map((c) => median(colours.map((col) => col[c]!)));

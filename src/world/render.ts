@@ -122,14 +122,24 @@ function cachedStamp(key: string, make: () => Stamp): Stamp {
   return stamp;
 }
 
-function shapeStamp(kind: ShapeKind, colour: Rgb, radius: number, angle: number, fx: number, fy: number): Stamp {
+/** A zeroed stamp buffer of side^2 pixels: `scratch` reused when given and large enough (one-off stamps). */
+function stampBuffer(side: number, scratch?: Float32Array): Float32Array {
+  const n = side * side * 4;
+  if (!scratch || scratch.length < n) return new Float32Array(n);
+  const view = scratch.subarray(0, n);
+  view.fill(0);
+  return view;
+}
+
+function shapeStamp(kind: ShapeKind, colour: Rgb, radius: number, angle: number, fx: number, fy: number, scratch?: Float32Array): Stamp {
   const geo = SHAPE_GEOMETRY[kind];
   const pad = Math.ceil(geo.outer * radius + 1);
   const side = 2 * pad + 1;
-  const rgba = new Float32Array(side * side * 4);
+  const rgba = stampBuffer(side, scratch);
   const cx = pad + fx, cy = pad + fy;
   const inner2 = Math.max(0, geo.inner * radius - 1) ** 2, outer2 = (geo.outer * radius + 1) ** 2;
   const cos = Math.cos(angle), sin = Math.sin(angle), inv = 1 / radius;
+  const [r, g, b] = colour;
   for (let y = 0; y < side; y++) {
     const dy = y + 0.5 - cy;
     for (let x = 0; x < side; x++) {
@@ -143,41 +153,53 @@ function shapeStamp(kind: ShapeKind, colour: Rgb, radius: number, angle: number,
         if (cover <= 0) continue;
       }
       const o = (y * side + x) * 4;
-      rgba[o] = colour[0] * cover; rgba[o + 1] = colour[1] * cover; rgba[o + 2] = colour[2] * cover; rgba[o + 3] = cover;
+      rgba[o] = r * cover; rgba[o + 1] = g * cover; rgba[o + 2] = b * cover; rgba[o + 3] = cover;
     }
   }
   return { side, pad, rgba };
 }
 
-function spriteStamp(name: string, tint: Rgb, radius: number, angle: number, mirror: boolean, fx: number, fy: number): Stamp {
+function spriteStamp(name: string, tint: Rgb, radius: number, angle: number, mirror: boolean, fx: number, fy: number, scratch?: Float32Array): Stamp {
   const level = levelFor(sprite(name), 2 * radius);
-  const texSide = level.side, tex = level.rgba;
+  const texSide = level.side, tex = level.rgba, last = texSide - 1;
   const pad = Math.ceil((angle === 0 ? 1 : Math.SQRT2) * radius + 1);
   const side = 2 * pad + 1;
-  const rgba = new Float32Array(side * side * 4);
+  const rgba = stampBuffer(side, scratch);
   const cx = pad + fx, cy = pad + fy;
-  const cos = Math.cos(angle), sin = Math.sin(angle);
   const scale = texSide / (2 * radius);
   const flip = mirror ? -1 : 1;
+  const cos = Math.cos(angle) * scale, sin = Math.sin(angle) * scale;
+  const centre = texSide / 2 - 0.5;
+  // texture coordinates are linear in x along a row: step them instead of recomputing
+  const du = flip * cos, dv = -sin;
+  const [tr, tg, tb] = tint;
   for (let y = 0; y < side; y++) {
-    const dy = y + 0.5 - cy;
-    for (let x = 0; x < side; x++) {
-      const dx = x + 0.5 - cx;
-      const u = flip * (dx * cos + dy * sin) * scale + texSide / 2 - 0.5;
-      const v = (dy * cos - dx * sin) * scale + texSide / 2 - 0.5;
+    const dy = y + 0.5 - cy, dx0 = 0.5 - cx;
+    let u = flip * (dx0 * cos + dy * sin) + centre;
+    let v = dy * cos - dx0 * sin + centre;
+    for (let x = 0, o = y * side * 4; x < side; x++, o += 4, u += du, v += dv) {
       if (u <= -1 || v <= -1 || u >= texSide || v >= texSide) continue;
       const iu = Math.floor(u), iv = Math.floor(v);
       const fu = u - iu, fv = v - iv;
       let pr = 0, pg = 0, pb = 0, pa = 0;
-      for (let k = 0; k < 4; k++) {
-        const su = iu + (k & 1), sv = iv + (k >> 1);
-        if (su < 0 || sv < 0 || su >= texSide || sv >= texSide) continue;
-        const w = ((k & 1) ? fu : 1 - fu) * ((k >> 1) ? fv : 1 - fv);
-        const s = (sv * texSide + su) * 4;
-        pr += tex[s]! * w; pg += tex[s + 1]! * w; pb += tex[s + 2]! * w; pa += tex[s + 3]! * w;
+      if (iu >= 0 && iv >= 0 && iu < last && iv < last) {
+        const s00 = (iv * texSide + iu) * 4, s10 = s00 + texSide * 4;
+        const w00 = (1 - fu) * (1 - fv), w01 = fu * (1 - fv), w10 = (1 - fu) * fv, w11 = fu * fv;
+        pr = tex[s00]! * w00 + tex[s00 + 4]! * w01 + tex[s10]! * w10 + tex[s10 + 4]! * w11;
+        pg = tex[s00 + 1]! * w00 + tex[s00 + 5]! * w01 + tex[s10 + 1]! * w10 + tex[s10 + 5]! * w11;
+        pb = tex[s00 + 2]! * w00 + tex[s00 + 6]! * w01 + tex[s10 + 2]! * w10 + tex[s10 + 6]! * w11;
+        pa = tex[s00 + 3]! * w00 + tex[s00 + 7]! * w01 + tex[s10 + 3]! * w10 + tex[s10 + 7]! * w11;
+      } else {
+        // on the texture's border: taps outside it are transparent
+        for (let k = 0; k < 4; k++) {
+          const su = iu + (k & 1), sv = iv + (k >> 1);
+          if (su < 0 || sv < 0 || su >= texSide || sv >= texSide) continue;
+          const w = ((k & 1) ? fu : 1 - fu) * ((k >> 1) ? fv : 1 - fv);
+          const s = (sv * texSide + su) * 4;
+          pr += tex[s]! * w; pg += tex[s + 1]! * w; pb += tex[s + 2]! * w; pa += tex[s + 3]! * w;
+        }
       }
-      const o = (y * side + x) * 4;
-      rgba[o] = pr * tint[0]; rgba[o + 1] = pg * tint[1]; rgba[o + 2] = pb * tint[2]; rgba[o + 3] = pa;
+      rgba[o] = pr * tr; rgba[o + 1] = pg * tg; rgba[o + 2] = pb * tb; rgba[o + 3] = pa;
     }
   }
   return { side, pad, rgba };
@@ -208,17 +230,18 @@ const SUBPIXEL = 4;
 /**
  * An object drawn alone, exactly as the renderer draws it, as a premultiplied stamp with its centre pixel: the
  * judge and the scene generator use it to see what an object looks like over a known background. One-off stamps
- * (the judge's trial poses) pass cache = false so they do not push the renderer's stamps out.
+ * (the judge's trial poses) are drawn into `scratch`, uncached, so they neither allocate nor push the renderer's
+ * stamps out; such a stamp is valid until the scratch buffer is used again.
  */
-export function objectStamp(kind: string, colour: Rgb, tint: Rgb, cx: number, cy: number, radius: number, angle: number, mirror: boolean, cache = true): { stamp: Stamp; ix: number; iy: number } {
+export function objectStamp(kind: string, colour: Rgb, tint: Rgb, cx: number, cy: number, radius: number, angle: number, mirror: boolean, scratch?: Float32Array): { stamp: Stamp; ix: number; iy: number } {
   const qx = Math.round(cx * SUBPIXEL), qy = Math.round(cy * SUBPIXEL);
   const ix = Math.floor(qx / SUBPIXEL), iy = Math.floor(qy / SUBPIXEL);
   const fx = (qx - ix * SUBPIXEL) / SUBPIXEL, fy = (qy - iy * SUBPIXEL) / SUBPIXEL;
   const r = Math.round(radius * 16) / 16;
   const a = Math.round(angle * 180 / Math.PI) % 360;
   const rad = a * Math.PI / 180;
-  const make = () => isShape(kind) ? shapeStamp(kind, colour, r, rad, fx, fy) : spriteStamp(kind, tint, r, rad, mirror, fx, fy);
-  if (!cache) return { stamp: make(), ix, iy };
+  const make = (buffer?: Float32Array) => isShape(kind) ? shapeStamp(kind, colour, r, rad, fx, fy, buffer) : spriteStamp(kind, tint, r, rad, mirror, fx, fy, buffer);
+  if (scratch) return { stamp: make(scratch), ix, iy };
   const key = isShape(kind) ? `${kind}|${colour.join(',')}|${r}|${a}|${fx}|${fy}` : `${kind}|${tint.join(',')}|${r}|${a}|${mirror}|${fx}|${fy}`;
   return { stamp: cachedStamp(key, make), ix, iy };
 }
@@ -226,18 +249,6 @@ export function objectStamp(kind: string, colour: Rgb, tint: Rgb, cx: number, cy
 /** Draws a shape or sprite centred at (cx, cy) px with the given radius (px) and pose. */
 function drawObject(t: Target, kind: string, colour: Rgb, tint: Rgb, cx: number, cy: number, radius: number, angle: number, mirror: boolean): void {
   const { stamp, ix, iy } = objectStamp(kind, colour, tint, cx, cy, radius, angle, mirror);
-  blitStamp(t, stamp, ix, iy);
-}
-
-/** A snow flake: a small soft disc, cached like any other stamp. */
-function drawFlake(t: Target, keyPrefix: string, cx: number, cy: number, radius: number, colour: Rgb): void {
-  const qx = Math.round(cx * 2), qy = Math.round(cy * 2);
-  const ix = qx >> 1, iy = qy >> 1, fx = (qx & 1) / 2, fy = (qy & 1) / 2;
-  const stamp = cachedStamp(`${keyPrefix}${radius}|${fx}|${fy}`, () => {
-    const s = shapeStamp('circle', colour, radius, 0, fx, fy);
-    for (let i = 0; i < s.rgba.length; i++) s.rgba[i]! *= 0.9;
-    return s;
-  });
   blitStamp(t, stamp, ix, iy);
 }
 
@@ -252,29 +263,34 @@ function copyBackground(t: Target, canvas: Canvas, shiftX: number, shiftY: numbe
   }
 }
 
-/** Bilinear resample of the canvas for a zooming camera: screen = (world - centre - offset) * zoom + centre. */
+/**
+ * Bilinear resample of the canvas for a zooming camera: screen = (world - centre - offset) * zoom + centre. Fixed
+ * point: weights in 1/256ths, so each channel is four integer multiply-adds and a shift.
+ */
 function resampleBackground(t: Target, canvas: Canvas, cam: Camera, unit: number): void {
   const cx = t.width / 2, cy = t.height / 2;
   const inv = 1 / cam.zoom;
   const cw = canvas.width, ch = canvas.height, src = canvas.data, out = t.data;
+  const stride = cw * 3;
   // the x mapping is the same on every row: compute it once
-  const colIndex = new Int32Array(t.width), colFrac = new Float32Array(t.width);
+  const colIndex = new Int32Array(t.width), colWeight = new Int32Array(t.width);
   for (let x = 0; x < t.width; x++) {
     const wx = Math.min(cw - 1.001, Math.max(0, (x + 0.5 - cx) * inv + cx + cam.offsetX * unit - 0.5 - canvas.originX));
-    colIndex[x] = Math.floor(wx) * 3;
-    colFrac[x] = wx - Math.floor(wx);
+    const ix = Math.floor(wx);
+    colIndex[x] = ix * 3;
+    colWeight[x] = Math.round((wx - ix) * 256);
   }
   for (let y = 0; y < t.height; y++) {
     const wy = Math.min(ch - 1.001, Math.max(0, (y + 0.5 - cy) * inv + cy - 0.5 - canvas.originY));
-    const iy = Math.floor(wy), fy = wy - iy;
-    const rowA = iy * cw * 3, rowB = rowA + cw * 3;
+    const iy = Math.floor(wy), fy = Math.round((wy - iy) * 256), gy = 256 - fy;
+    const rowA = iy * stride;
     let o = t.offset + y * t.width * 3;
     for (let x = 0; x < t.width; x++, o += 3) {
-      const a = rowA + colIndex[x]!, b = rowB + colIndex[x]!, fx = colFrac[x]!;
-      const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
-      out[o] = src[a]! * w00 + src[a + 3]! * w01 + src[b]! * w10 + src[b + 3]! * w11 + 0.5;
-      out[o + 1] = src[a + 1]! * w00 + src[a + 4]! * w01 + src[b + 1]! * w10 + src[b + 4]! * w11 + 0.5;
-      out[o + 2] = src[a + 2]! * w00 + src[a + 5]! * w01 + src[b + 2]! * w10 + src[b + 5]! * w11 + 0.5;
+      const a = rowA + colIndex[x]!, b = a + stride, fx = colWeight[x]!, gx = 256 - fx;
+      for (let c = 0; c < 3; c++) {
+        const top = src[a + c]! * gx + src[a + 3 + c]! * fx, bottom = src[b + c]! * gx + src[b + 3 + c]! * fx;
+        out[o + c] = (top * gy + bottom * fy + 32768) >> 16;
+      }
     }
   }
 }
@@ -317,20 +333,52 @@ function weatherParticles(spec: SceneSpec): Particle[] {
   return out;
 }
 
+/**
+ * Snow flakes are small soft discs: every radius (in quarter pixels) at each half-pixel phase is drawn once per
+ * colour and scale, and drawing a flake is a copy of one of these tiny stamps.
+ */
+const flakeCache = new Map<string, Stamp[]>();
+const FLAKE_SIZES = 8;
+
+function flakeRadius(size: number, scale: number): number {
+  return Math.round((0.4 + 0.45 * size) * scale * 4) / 4;
+}
+
+function flakeStamps(colour: Rgb, scale: number): Stamp[] {
+  const key = `${colour.join(',')}|${scale}`;
+  const hit = flakeCache.get(key);
+  if (hit) return hit;
+  const stamps: Stamp[] = [];
+  for (let k = 0; k < FLAKE_SIZES; k++) {
+    const radius = flakeRadius(k / (FLAKE_SIZES - 1), scale);
+    for (const [fx, fy] of [[0, 0], [0.5, 0], [0, 0.5], [0.5, 0.5]] as const) {
+      const s = shapeStamp('circle', colour, radius, 0, fx, fy);
+      for (let i = 0; i < s.rgba.length; i++) s.rgba[i]! *= 0.9;
+      stamps.push(s);
+    }
+  }
+  if (flakeCache.size >= 64) flakeCache.delete(flakeCache.keys().next().value!);
+  flakeCache.set(key, stamps);
+  return stamps;
+}
+
 function drawWeather(t: Target, spec: SceneSpec, particles: Particle[], time: number, tint: Rgb): void {
   const unit = Math.min(spec.width, spec.height);
   const scale = Math.max(1, unit / 64);
   if (spec.weather === 'snow') {
     const colour: Rgb = [Math.round(250 * tint[0]), Math.round(250 * tint[1]), Math.round(255 * tint[2])];
-    const key = `flake|${colour.join(',')}|`;
+    const stamps = flakeStamps(colour, scale);
     for (const p of particles) {
       const y = ((p.y + 0.18 * p.speed * time) % 1) * spec.height;
       const x = (((p.x + 0.02 * Math.sin(2 * Math.PI * 0.5 * time + p.phase)) % 1) + 1) % 1 * spec.width;
-      drawFlake(t, key, x, y, Math.round((0.4 + 0.45 * p.size) * scale * 4) / 4, colour);
+      const qx = Math.round(x * 2), qy = Math.round(y * 2);
+      const size = Math.round(p.size * (FLAKE_SIZES - 1));
+      blitStamp(t, stamps[size * 4 + (qx & 1) + 2 * (qy & 1)]!, qx >> 1, qy >> 1);
     }
   } else if (spec.weather === 'rain') {
-    const colour: Rgb = [185 * tint[0], 200 * tint[1], 230 * tint[2]];
+    const [cr, cg, cb] = [185 * tint[0], 200 * tint[1], 230 * tint[2]];
     const length = 0.06 * unit;
+    const data = t.data;
     for (const p of particles) {
       const y = ((p.y + 1.6 * p.speed * time) % 1) * spec.height;
       const x = p.x * spec.width;
@@ -338,7 +386,9 @@ function drawWeather(t: Target, spec: SceneSpec, particles: Particle[], time: nu
         const px = Math.floor(x - 0.25 * s), py = Math.floor(y - s);
         if (px < 0 || py < 0 || px >= t.width || py >= t.height) continue;
         const o = t.offset + (py * t.width + px) * 3;
-        for (let c = 0; c < 3; c++) t.data[o + c] = t.data[o + c]! + (colour[c]! - t.data[o + c]!) * 0.45 + 0.5;
+        data[o] = data[o]! + (cr - data[o]!) * 0.45 + 0.5;
+        data[o + 1] = data[o + 1]! + (cg - data[o + 1]!) * 0.45 + 0.5;
+        data[o + 2] = data[o + 2]! + (cb - data[o + 2]!) * 0.45 + 0.5;
       }
     }
   }

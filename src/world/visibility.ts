@@ -7,7 +7,7 @@
 import { LIGHT_TINT } from './backgrounds.js';
 import { COLOURS, isShape } from './lexicon.js';
 import { backgroundCanvas, drawBackground, objectStamp, SHAPE_GEOMETRY } from './render.js';
-import { cameraAt, type Pose } from './simulate.js';
+import { cameraAt, simulate, type Pose } from './simulate.js';
 import type { SceneSpec } from './spec.js';
 
 /** Smallest object diameter, in pixels, that shapes and sprites can be told apart at. */
@@ -28,7 +28,8 @@ const GROUNDED = new Set(['fall', 'bounce', 'jump']);
 
 /**
  * Whether object `index` of `spec` is shown faithfully, given the simulated poses of the scene (objects after
- * `index` are ignored, so objects can be placed one at a time).
+ * `index` are ignored, so objects can be placed one at a time). Adding it must leave every object moving exactly
+ * as it would alone.
  */
 export function shownFaithfully(spec: SceneSpec, index: number, poses: Pose[][]): boolean {
   const { width, height } = spec;
@@ -37,6 +38,15 @@ export function shownFaithfully(spec: SceneSpec, index: number, poses: Pose[][])
   const grounded = GROUNDED.has(o.motion.type);
   const reach = reachOf(o.kind);
   const edge = 1 / unit, gap = GAP_PX / unit;
+  // nothing else may change its path: objects that do not move still stand in the way of those that do, at the
+  // place they started from, even when they orbit away from it or grow past it
+  for (let j = 0; j <= index; j++) {
+    const alone = simulate({ ...spec, objects: [spec.objects[j]!] });
+    for (let f = 0; f < spec.frames; f++) {
+      const p = poses[f]![j]!, free = alone[f]![0]!;
+      if (Math.abs(free.x - p.x) > 1e-9 || Math.abs(free.y - p.y) > 1e-9) return false;
+    }
+  }
   for (let f = 0; f < spec.frames; f++) {
     const p = poses[f]![index]!;
     // inside the walls: only motions about the floor may touch it, and nothing touches the sides or the top

@@ -42,7 +42,8 @@ test('every prompt reads back through the expander to its spec', async () => {
 test('the file is what make-prompts writes (deterministic)', async () => {
   const text = await readFile(FILE, 'utf8');
   const { prompts } = makePrompts(text.trim().split('\n').length, 2024);
-  assert.equal(prompts.map((p) => JSON.stringify(p)).join('\n') + '\n', text);
+  // the world's caption tables or scene defaults changed: regenerate with `npx tsx src/eval/make-prompts.ts`
+  assert.equal(prompts.map((p) => JSON.stringify(p)).join('\n') + '\n', text, 'eval/prompts.jsonl is stale: run npx tsx src/eval/make-prompts.ts');
 });
 
 test('prompt file errors name the line and the field', () => {

@@ -31,6 +31,9 @@ const cases: Array<[string, Conv3dParams]> = [
   ['pointwise', params({ ...base, n: 2, cIn: 6, t: 2, h: 3, w: 5, cOut: 4, kt: 1, kh: 1, kw: 1 })],
   ['asymmetric 2x1x3, no padding', params({ ...base, n: 1, cIn: 3, t: 4, h: 5, w: 6, cOut: 2, kt: 2, kh: 1, kw: 3 })],
   ['stride 3, wide padding', params({ ...base, n: 1, cIn: 2, t: 3, h: 7, w: 10, cOut: 3, kt: 2, kh: 3, kw: 4, strideT: 1, strideH: 3, strideW: 3, padFront: 1, padBack: 1, padH: 2, padW: 2 })],
+  // Unit strides run as an implicit GEMM: depth over one k block (cIn*kvol = 324 > 256), positions over one
+  // n block (540 > 384), output rows (w = 20) that straddle the 32-column panels, time padding at both ends.
+  ['implicit gemm, deep and wide', params({ ...base, n: 2, cIn: 12, t: 3, h: 9, w: 20, cOut: 14, kt: 3, kh: 3, kw: 3, padFront: 1, padBack: 1, padH: 1, padW: 1 })],
   ['several chunks', params({ ...base, n: 1, cIn: 4, t: 3, h: 32, w: 32, cOut: 3, kt: 3, kh: 3, kw: 3, padFront: 2, padH: 1, padW: 1 })],
 ];
 

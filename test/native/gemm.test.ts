@@ -91,6 +91,9 @@ const cases: Case[] = [
   { m: 65, n: 129, k: 257, alpha: 1, beta: 0.25 },
   { m: 13, n: 333, k: 401, alpha: 0.75, beta: 0 },
   { m: 129, n: 33, k: 3, alpha: 2, beta: 1 },
+  // One row (a condition vector through a projection): with B transposed it takes the dot-product path.
+  { m: 1, n: 77, k: 389, alpha: 0.5, beta: 1 },
+  { m: 1, n: 40, k: 13, alpha: 1, beta: 0 },
 ];
 
 test('sgemm matches the triple loop for all transposes, odd sizes, padded leading dims, every ISA', { skip }, () => {
