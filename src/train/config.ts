@@ -65,6 +65,9 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
     const p = `${file}.data.buckets[${i}]`;
     if (typeof b !== 'object' || b === null) throw invalidArgument(p, 'expected an object');
     const o = b as Json;
+    for (const side of ['width', 'height']) {
+      if (typeof o[side] === 'number' && (o[side] as number) % 16 !== 0) throw invalidArgument(`${p}.${side}`, `expected a multiple of 16, got ${o[side]}`);
+    }
     return {
       width: num(o, 'width', p, { min: 16, max: 512, int: true }),
       height: num(o, 'height', p, { min: 16, max: 512, int: true }),

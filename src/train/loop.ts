@@ -81,6 +81,8 @@ export interface LoopResult {
 }
 
 const MAX_CONSECUTIVE_BAD_STEPS = 5;
+/** Roll-backs after which a run is declared diverged instead of looping on a poisonous stretch. */
+const MAX_ROLLBACKS = 3;
 
 export async function runTrainingLoop(task: TrainTask, config: LoopConfig, events: LoopEvents = {}): Promise<LoopResult> {
   const model = new ModuleSet(task.modules);
@@ -120,6 +122,7 @@ export async function runTrainingLoop(task: TrainTask, config: LoopConfig, event
 
   let skipped = 0;
   let consecutiveBad = 0;
+  let rollbacks = 0;
   let windowLoss = 0;
   let windowSteps = 0;
   let windowSamples = 0;
@@ -152,6 +155,9 @@ export async function runTrainingLoop(task: TrainTask, config: LoopConfig, event
       if (consecutiveBad >= MAX_CONSECUTIVE_BAD_STEPS) {
         const last = await loadLatestCheckpoint(config.runDir);
         if (!last) throw new TesseraError('internal', `training diverged at step ${step} (loss ${lossValue}) before any checkpoint`);
+        if (++rollbacks > MAX_ROLLBACKS) {
+          throw new TesseraError('internal', `training diverged: ${MAX_ROLLBACKS} roll-backs to step ${last.step} did not help (loss ${lossValue}); lower the learning rate or check the data`);
+        }
         restore(model, optimizer, ema, last);
         step = last.step;
         rng = Rng.fromState((last.meta as { rng: RngState }).rng).fork(`rollback.${skipped}`);

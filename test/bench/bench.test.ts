@@ -118,10 +118,12 @@ test('targets compare each measured figure with its bound', () => {
   assert.equal(byName.get('DiT forward, 17x128x128 latent')!.met, false);
   const gen = byName.get('generate 2 s clip at 128x128')!;
   assert.deepEqual([gen.measured, gen.target, gen.unit, gen.met], [7.5, 8, 's', true]);
+  assert.equal(gen.measured_cpu, 11.25, 'timings carry their CPU time beside the wall time');
+  assert.equal(sgemm.measured_cpu, undefined);
   assert.equal(byName.size, 7);
 
   const table = formatBenchTable({ ...syntheticReport(), targets: [...byName.values()] });
-  assert.match(table, /DiT training step\s+<= 700 ms\s+900 ms\s+MISSED/);
+  assert.match(table, /DiT training step\s+<= 700 ms\s+900 ms\s+MISSED\s+1350 ms/);
   assert.match(table, /sgemm 1024x1024x1024, all threads\s+>= 85% of FMA peak\s+90%\s+met/);
 });
 

@@ -92,18 +92,20 @@ test('a run killed with SIGKILL mid-training resumes to the same weights', async
   assertSameWeights(await finalWeights(join(work, 'straight')), await finalWeights(runDir));
 });
 
-/** A one-layer regression whose loss can be made NaN on chosen steps. */
+/** A one-layer regression whose loss is NaN on chosen calls (or on every call from a step on). */
 class ToyTask implements TrainTask {
   readonly name = 'toy';
   readonly layer = new Linear(4, 1, { rng: new Rng(1) });
   readonly modules: Record<string, Module> = { layer: this.layer };
-  constructor(private readonly badSteps: Set<number>) {}
+  calls = 0;
+  constructor(private readonly badCalls: Set<number>, private readonly badFromStep = Infinity) {}
   step(rng: Rng, step: number) {
+    const call = this.calls++;
     const x = Tensor.randn([8, 4], rng);
     const y = this.layer.forward(x);
     const target = Tensor.zeros([8, 1]);
-    const loss = this.badSteps.has(step) ? y.mul(Number.NaN).sum() : mseLoss(y, target);
-    return { loss, samples: 8 };
+    const bad = this.badCalls.has(call) || step >= this.badFromStep;
+    return { loss: bad ? y.mul(Number.NaN).sum() : mseLoss(y, target), samples: 8 };
   }
   dataCursor() { return 0; }
   seekData() {}
@@ -121,12 +123,22 @@ test('a NaN loss is skipped and never reaches the weights', async () => {
   for (const p of task.layer.parameters()) for (const v of p.data) assert.ok(Number.isFinite(v));
 });
 
-test('repeated NaN losses roll back to the last checkpoint', async () => {
-  const bad = new Set([4, 5, 6, 7, 8]);
-  const task = new ToyTask(bad);
+test('repeated NaN losses roll back to the last checkpoint, then training goes on', async () => {
+  const task = new ToyTask(new Set([4, 5, 6, 7, 8]));
   const res = await runTrainingLoop(task, toyLoop(join(work, 'nan-rollback'), 12));
-  assert.ok(res.skippedSteps >= 5);
+  assert.equal(res.step, 12);
+  assert.equal(res.skippedSteps, 5);
+  assert.equal(task.calls, 12 + 5); // steps 4..8 were redone from the step-4 checkpoint
   for (const p of task.layer.parameters()) for (const v of p.data) assert.ok(Number.isFinite(v));
+});
+
+test('a run that keeps diverging stops with a clear error and keeps its last good checkpoint', async () => {
+  const runDir = join(work, 'nan-diverge');
+  const task = new ToyTask(new Set(), 4);
+  await assert.rejects(runTrainingLoop(task, toyLoop(runDir, 12)), (e: unknown) => e instanceof TesseraError && /diverged/.test(e.message));
+  const last = await loadLatestCheckpoint(runDir);
+  assert.equal(last?.step, 4);
+  for (const [, w] of last!.weights) for (const v of w.data) assert.ok(Number.isFinite(v));
 });
 
 test('config errors name the field', () => {
