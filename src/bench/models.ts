@@ -5,7 +5,7 @@
  */
 import { Rng, Tensor, noGrad } from '../engine/index.js';
 import { CausalVideoVAE, type VaeConfig } from '../models/vae/index.js';
-import { DiT, DiTConfig } from '../models/dit/index.js';
+import { DiT, type DiTConfig } from '../models/dit/index.js';
 import type { ProgressCallback } from '../progress.js';
 import { repeat, roundTiming, type Timing } from './timing.js';
 
@@ -48,20 +48,15 @@ export async function benchModels(options: ModelBenchOptions = {}): Promise<Mode
 
   const vae = new CausalVideoVAE(options.vae ?? {}, rng.fork('vae')).train(false);
   const clip = Tensor.rand([1, 3, frames, height, width], rng.fork('clip')).scaleShift(2, -1);
-  let latentShape: number[] = [];
-  const vaeTiming = await repeat(() => {
-    const latent = vae.encodeChunked(clip).mean;
-    latentShape = [...latent.shape];
-    return vae.decodeChunked(latent);
-  }, { runs, warmup, onRun });
+  const vaeTiming = await repeat(() => vae.decodeChunked(vae.encodeChunked(clip).mean), { runs, warmup, onRun });
   figure++;
 
+  const latentT = 1 + (frames - 1) / vae.temporalFactor, latentH = height / vae.spatialFactor, latentW = width / vae.spatialFactor;
+  const latentShape = [1, vae.config.latentChannels, latentT, latentH, latentW];
   const dit = new DiT(options.dit ?? {}, rng.fork('dit')).train(false);
-  const config = DiTConfig.resolve(options.dit);
-  const [, , latentT, latentH, latentW] = latentShape as [number, number, number, number, number];
-  const latentCShape = [1, config.latentChannels, latentT, latentH, latentW];
+  const config = dit.config;
   const input = {
-    latents: Tensor.randn(latentCShape, rng.fork('latents')),
+    latents: Tensor.randn([1, config.latentChannels, latentT, latentH, latentW], rng.fork('latents')),
     timesteps: [0.5],
     text: {
       tokens: Tensor.randn([1, textTokens, config.textDim], rng.fork('text')),
@@ -76,7 +71,7 @@ export async function benchModels(options: ModelBenchOptions = {}): Promise<Mode
     dit_forward_ms: roundTiming(ditTiming),
     model_shapes: {
       vae: { parameters: vae.numParameters(), clip: [1, 3, frames, height, width], latent: latentShape },
-      dit: { parameters: dit.numParameters(), latent: latentCShape, tokens: dit.numTokens(latentT, latentH, latentW), text_tokens: textTokens },
+      dit: { parameters: dit.numParameters(), latent: [...input.latents.shape], tokens: dit.numTokens(latentT, latentH, latentW), text_tokens: textTokens },
     },
   };
 }

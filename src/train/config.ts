@@ -7,6 +7,7 @@ import { TesseraError, invalidArgument } from '../errors.js';
 import type { OptimConfig } from './loop.js';
 import type { Bucket } from './tasks.js';
 import type { HeldOutCombo } from '../data/index.js';
+import { HELD_OUT_COMBINATIONS } from '../eval/held-out.js';
 
 export interface TrainConfig {
   task: 'vae' | 'dit';
@@ -76,8 +77,9 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
       weight: num(o, 'weight', p, { min: 0, def: 1 }),
     };
   });
-  const heldOut = (data.heldOut ?? []) as HeldOutCombo[];
-  if (!Array.isArray(heldOut)) throw invalidArgument(`${file}.data.heldOut`, 'expected a list of {kind?, colour?, motion?}');
+  // "eval" holds out exactly the combinations the shipped eval prompts test for compositional generalisation
+  const heldOut = (data.heldOut === 'eval' ? HELD_OUT_COMBINATIONS.map((c) => ({ ...c })) : data.heldOut ?? []) as HeldOutCombo[];
+  if (!Array.isArray(heldOut)) throw invalidArgument(`${file}.data.heldOut`, 'expected "eval" or a list of {kind?, colour?, motion?}');
   const optim = (j.optim ?? {}) as Json;
   const totalSteps = num(optim, 'totalSteps', `${file}.optim`, { min: 1, int: true });
   const config: TrainConfig = {

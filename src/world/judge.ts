@@ -491,7 +491,52 @@ function link(blobsPerFrame: Blob[][], unit: number): RawTrack[] {
     for (const b of blobs) if (!taken.has(b)) next.push({ blobs: [b], missed: 0 });
     live = next;
   }
-  return [...done, ...live];
+  return joinBroken([...done, ...live], unit);
+}
+
+/**
+ * Joins a track that ends to one that starts soon after where the first was heading (an object lost for a few
+ * frames, say where it crosses a part of the background that matches it).
+ */
+function joinBroken(tracks: RawTrack[], unit: number): RawTrack[] {
+  const byStart = [...tracks].sort((a, b) => a.blobs[0]!.frame - b.blobs[0]!.frame);
+  const out: RawTrack[] = [];
+  for (const t of byStart) {
+    const head = t.blobs[0]!;
+    let best: RawTrack | null = null, bestD = Infinity;
+    for (const a of out) {
+      const last = a.blobs[a.blobs.length - 1]!, prev = a.blobs.length > 1 ? a.blobs[a.blobs.length - 2]! : last;
+      const gap = head.frame - last.frame;
+      if (gap < -2 || gap > 8) continue;
+      let d: number;
+      if (gap >= 1) {
+        const step = Math.max(1, last.frame - prev.frame);
+        d = Math.hypot(head.cx - (last.cx + ((last.cx - prev.cx) / step) * gap), head.cy - (last.cy + ((last.cy - prev.cy) / step) * gap));
+      } else {
+        // seen twice at once for a frame or two: the object broke into two pieces there
+        const same = a.blobs.find((b) => b.frame === head.frame);
+        d = same ? Math.hypot(head.cx - same.cx, head.cy - same.cy) - Math.sqrt(same.area + head.area) : Infinity;
+      }
+      if (d < 0.15 * unit * Math.sqrt(Math.max(1, gap)) && d < bestD) { best = a; bestD = d; }
+    }
+    if (!best) { out.push(t); continue; }
+    for (const b of t.blobs) {
+      const same = best.blobs.find((o) => o.frame === b.frame);
+      if (same) mergeInto(same, b);
+      else best.blobs.push(b);
+    }
+  }
+  return out;
+}
+
+/** Folds blob b into a (two pieces of one object in one frame). */
+function mergeInto(a: Blob, b: Blob): void {
+  const area = a.area + b.area;
+  a.cx = (a.cx * a.area + b.cx * b.area) / area;
+  a.cy = (a.cy * a.area + b.cy * b.area) / area;
+  a.area = area;
+  a.x0 = Math.min(a.x0, b.x0); a.y0 = Math.min(a.y0, b.y0); a.x1 = Math.max(a.x1, b.x1); a.y1 = Math.max(a.y1, b.y1);
+  a.touchesEdge ||= b.touchesEdge;
 }
 
 /**

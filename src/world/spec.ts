@@ -5,7 +5,7 @@
  */
 import { invalidArgument } from '../errors.js';
 import { Rng } from '../engine/random.js';
-import { simulate } from './simulate.js';
+import { simulate, type Pose } from './simulate.js';
 import { MIN_OBJECT_PX, shownFaithfully } from './visibility.js';
 import {
   BACKGROUNDS, CAMERAS, COLOURS, COLOUR_NAMES, LIGHTINGS, MOTIONS, MOTION_DIRECTIONS, SHAPES, SIZES, SIZE_FRACTION,
@@ -268,6 +268,7 @@ export function randomSpec(seed: number, opts: RandomSpecOptions = {}): SceneSpe
   const unit = Math.min(spec.width, spec.height);
   const fitting = SIZES.filter((s) => SIZE_FRACTION[s] * unit >= MIN_OBJECT_PX);
   const sizes = fitting.length ? fitting : [SIZES[SIZES.length - 1]!];
+  let accepted: Pose[][] | undefined;
   for (let i = 0; i < count; i++) {
     let kind = '', colour: ColourName | undefined, type: MotionType = 'stay';
     for (let attempt = 0; attempt < PLACEMENT_TRIES; attempt++) {
@@ -289,7 +290,8 @@ export function randomSpec(seed: number, opts: RandomSpecOptions = {}): SceneSpe
       };
       if (colour) obj.colour = colour;
       spec.objects.push(obj);
-      if (shownFaithfully(spec, spec.objects.length - 1, simulate(spec))) break;
+      const poses = simulate(spec);
+      if (shownFaithfully(spec, spec.objects.length - 1, poses, accepted)) { accepted = poses; break; }
       spec.objects.pop();
     }
   }

@@ -29,9 +29,9 @@ const GROUNDED = new Set(['fall', 'bounce', 'jump']);
 /**
  * Whether object `index` of `spec` is shown faithfully, given the simulated poses of the scene (objects after
  * `index` are ignored, so objects can be placed one at a time). Adding it must leave every object moving exactly
- * as it would alone.
+ * as it would alone; `before`, the poses without it when those objects were already checked, saves simulating them.
  */
-export function shownFaithfully(spec: SceneSpec, index: number, poses: Pose[][]): boolean {
+export function shownFaithfully(spec: SceneSpec, index: number, poses: Pose[][], before?: Pose[][]): boolean {
   const { width, height } = spec;
   const unit = Math.min(width, height);
   const o = spec.objects[index]!;
@@ -41,7 +41,7 @@ export function shownFaithfully(spec: SceneSpec, index: number, poses: Pose[][])
   // nothing else may change its path: objects that do not move still stand in the way of those that do, at the
   // place they started from, even when they orbit away from it or grow past it
   for (let j = 0; j <= index; j++) {
-    const alone = simulate({ ...spec, objects: [spec.objects[j]!] });
+    const alone = j < index && before ? before.map((frame) => [frame[j]!]) : simulate({ ...spec, objects: [spec.objects[j]!] });
     for (let f = 0; f < spec.frames; f++) {
       const p = poses[f]![j]!, free = alone[f]![0]!;
       if (Math.abs(free.x - p.x) > 1e-9 || Math.abs(free.y - p.y) > 1e-9) return false;
