@@ -4,8 +4,8 @@
  * weights once.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { defaultModelDir } from '../paths.js';
 import { TesseraError } from '../errors.js';
 import { readJsonFile } from '../formats/index.js';
 import { loadModel, registerComponent } from '../models/index.js';
@@ -34,21 +34,7 @@ registerComponent(SCHEDULER_CLASS_NAME, async (dir) => {
   } satisfies SchedulerConfig;
 });
 
-/** The repository (package) root: the nearest folder above this file with a package.json. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new TesseraError('internal', 'cannot find the Tessera package root');
-    dir = up;
-  }
-  return dir;
-}
-
-/** The bundled model folder (or $TESSERA_MODEL). */
-export function defaultModelDir(): string {
-  return process.env.TESSERA_MODEL ? resolve(process.env.TESSERA_MODEL) : join(packageRoot(), 'models', 'tessera-world');
-}
+export { packageRoot, defaultModelDir } from '../paths.js';
 
 const builtinExpander: PromptExpander = async (prompt, { seed, mode, signal }) => {
   const opts = { seed };

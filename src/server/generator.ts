@@ -3,20 +3,14 @@
  * GeneratorSource (module URL + model folder) and load the generator themselves. This module is also the
  * default source: it wraps the real pipeline (src/pipelines) for a model folder.
  */
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename } from 'node:path';
+import { defaultModelDir } from '../paths.js';
 import { TesseraError } from '../errors.js';
 import { MAX_OUTPUT_FRAMES } from '../pipelines/request.js';
 import type { GeneratorCapabilities, GeneratorSource, VideoGenerator } from './types.js';
 
-/** The package root: two levels above this file, both from src/server/ (tsx) and from dist/server/ (built). */
-const PACKAGE_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-
-/** The bundled model. */
-export const DEFAULT_MODEL_DIR = join(PACKAGE_ROOT, 'models', 'tessera-world');
-
-/** Source of the real pipeline for a model folder. */
-export function pipelineSource(modelDir = DEFAULT_MODEL_DIR): GeneratorSource {
+/** Source of the real pipeline for a model folder (default: the bundled model, or $TESSERA_MODEL). */
+export function pipelineSource(modelDir = defaultModelDir()): GeneratorSource {
   return { moduleUrl: import.meta.url, modelDir };
 }
 

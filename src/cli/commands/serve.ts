@@ -31,11 +31,12 @@ function queueUrl(text: string | undefined): string | undefined {
 
 /** The generator a --model / --generator pair names: the real pipeline unless a generator module is given. */
 async function generatorSource(model: string | undefined, generator: string | undefined) {
-  const { DEFAULT_MODEL_DIR, pipelineSource } = await import('../../server/generator.js');
-  if (generator === undefined) return pipelineSource(model ?? DEFAULT_MODEL_DIR);
+  const { pipelineSource } = await import('../../server/generator.js');
+  const { defaultModelDir } = await import('../../paths.js');
+  if (generator === undefined) return pipelineSource(model ?? defaultModelDir());
   const { pathToFileURL } = await import('node:url');
   const { resolve } = await import('node:path');
-  return { moduleUrl: generator.includes('://') ? generator : pathToFileURL(resolve(generator)).href, modelDir: model ?? DEFAULT_MODEL_DIR };
+  return { moduleUrl: generator.includes('://') ? generator : pathToFileURL(resolve(generator)).href, modelDir: model ?? defaultModelDir() };
 }
 
 export function registerServe(program: Command): void {
