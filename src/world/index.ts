@@ -2,7 +2,7 @@
  * The simulated world Tessera trains on and grades with.
  *
  *   validateSpec(json) -> SceneSpec            plain-JSON scene, checked, defaults filled (spec.ts)
- *   randomSpec(seed, {width, height, frames})  a random visible scene
+ *   randomSpec(seed, {width, height, frames})  a random scene whose spec is faithful to its frames (visibility.ts)
  *   renderScene(spec) -> VideoClip             deterministic, anti-aliased frames (render.ts)
  *   captionSpec(spec, 'short'|'medium'|'dense', seed) -> string   the recaptioner (caption.ts)
  *   expandPrompt(prompt, {seed, width, ...}) -> {spec, caption, unknownWords}   prompt expander (expand.ts)

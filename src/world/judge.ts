@@ -151,7 +151,7 @@ function foregroundMask(clip: VideoClip, frame: number, bg: Uint8Array): Uint8Ar
  * Morphological opening with a k x k square (k odd): removes rain streaks and snow flakes, which are thinner than
  * k, and keeps objects, which are far thicker. Outside the frame counts as foreground so edges do not erode objects.
  */
-function open(mask: Uint8Array, width: number, height: number, k: number): Uint8Array {
+function openMask(mask: Uint8Array, width: number, height: number, k: number): Uint8Array {
   const h = k >> 1;
   const pass = (src: Uint8Array, keepIfAll: boolean, horizontal: boolean): Uint8Array => {
     const out = new Uint8Array(src.length);
@@ -660,7 +660,7 @@ export function analyseClip(clip: VideoClip): Analysis {
   for (let f = 0; f < frames; f++) {
     const bg = renderBackgroundFrame(scene, f);
     const raw = foregroundMask(clip, f, bg);
-    const opened = open(raw, width, height, openSize);
+    const opened = openMask(raw, width, height, openSize);
     bgFrames.push(bg);
     masks.push(opened);
     blobsPerFrame.push(findBlobs(raw, opened, width, height, f, Math.max(2, Math.round(2 * scale)), minArea));
