@@ -104,7 +104,7 @@ export async function runGeneration(args: RunGenerationArgs): Promise<void> {
   if (suffix && suffix.frames > 0) clip = concatFrames([clip, suffix]);
 
   const { writeVideo } = await import('../media/index.js');
-  const { writeBytesAtomic } = await import('../formats/atomic.js');
+  const { writeFileAtomically } = await import('../atomic.js');
   const tWrite = performance.now();
   const outputs = await writeVideo(out, clip);
   const record: { request: StoredRequest; caption: string; timings: Record<string, number> } = {
@@ -112,7 +112,7 @@ export async function runGeneration(args: RunGenerationArgs): Promise<void> {
     caption: result.caption,
     timings: { ...result.timings, write_ms: performance.now() - tWrite, total_ms: performance.now() - t0 },
   };
-  await writeBytesAtomic(`${out}.json`, JSON.stringify(record, null, 2) + '\n');
+  await writeFileAtomically(`${out}.json`, JSON.stringify(record, null, 2) + '\n');
 
   const paths = Array.isArray(outputs) ? outputs : [out];
   if (flags.json) {

@@ -17,7 +17,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Rng } from '../engine/random.js';
-import { writeBytesAtomic } from '../formats/index.js';
+import { writeFileAtomically } from '../formats/index.js';
 import { captionSpec } from '../world/caption.js';
 import { parsePrompt, type ParsedPrompt } from '../world/expand.js';
 import {
@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     },
   });
   const { prompts, rewordings, redraws } = makePrompts(Number(values.count), Number(values.seed));
-  await writeBytesAtomic(values.out!, prompts.map((p) => JSON.stringify(p)).join('\n') + '\n');
+  await writeFileAtomically(values.out!, prompts.map((p) => JSON.stringify(p)).join('\n') + '\n');
   const heldOut = prompts.filter((p) => p.held_out).length;
   console.log(JSON.stringify({ out: values.out, prompts: prompts.length, heldOut, rewordings, redraws }));
 }

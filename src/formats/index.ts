@@ -1,5 +1,5 @@
 export * from './dtype.js';
 export * from './safetensors.js';
 export * from './model-folder.js';
-export { writeFileAtomic, writeBytesAtomic } from './atomic.js';
+export { writeHandleAtomically, writeFileAtomically } from '../atomic.js';
 export * from './json.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { TesseraError } from '../errors.js';
-import { writeBytesAtomic } from './atomic.js';
+import { writeFileAtomically } from '../atomic.js';
 
 /** Reads a JSON object file; a missing file is not_found and bad JSON is corrupt_file, both naming the path. */
 export async function readJsonFile(path: string): Promise<Record<string, unknown>> {
@@ -26,5 +26,5 @@ export async function readJsonFile(path: string): Promise<Record<string, unknown
 }
 
 export async function writeJsonFile(path: string, value: unknown): Promise<void> {
-  await writeBytesAtomic(path, JSON.stringify(value, null, 2) + '\n');
+  await writeFileAtomically(path, JSON.stringify(value, null, 2) + '\n');
 }

@@ -10,7 +10,7 @@
  */
 import { open, readFile } from 'node:fs/promises';
 import { TesseraError } from '../errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeHandleAtomically } from '../atomic.js';
 import { BYTES_PER_ELEMENT, decodeToFloat32, encodeFromFloat, isStorageDType, type StorageDType } from './dtype.js';
 
 /** What a writer needs of a tensor; the engine's Tensor fits structurally. */
@@ -275,7 +275,7 @@ export async function writeSafetensors(path: string, tensors: TensorCollection, 
     throw new TesseraError('unsupported', `cannot write dtype ${dtype}: expected F32, F16 or BF16`, { param: 'dtype' });
   }
   const { header, entries } = buildHeader(toEntries(tensors), dtype, options.metadata);
-  await writeFileAtomic(path, async (handle) => {
+  await writeHandleAtomically(path, async (handle) => {
     // writeFile (unlike write) loops until every byte is written, continuing at the current position.
     await handle.writeFile(header);
     for (const [, t] of entries) await handle.writeFile(encodeFromFloat(t.data, dtype));

@@ -7,7 +7,7 @@ export type { EncodeOptions, SpritesheetOptions, ThumbnailOptions } from './writ
 export { encodeSpritesheet, encodeThumbnail, encodeVideo, writeSpritesheet, writeThumbnail, writeVideo } from './write.js';
 export type { Fit, ImageReadOptions, ImageType, VideoReadOptions } from './read.js';
 export { decodeImage, readImage, readMedia, readVideo, sniffImageType } from './read.js';
-export { writeAtomically, writeFileAtomically } from './atomic.js';
+export { writeAtomically, writeFileAtomically } from '../atomic.js';
 export { ffmpegPath } from './ffmpeg.js';
 export type { ResizeFit } from './resize.js';
 export { resizeClip } from './resize.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, parse } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { TesseraError, invalidArgument } from '../errors.js';
-import { writeAtomically, writeFileAtomically } from './atomic.js';
+import { writeAtomically, writeFileAtomically } from '../atomic.js';
 import { ffmpegReason, runFfmpeg } from './ffmpeg.js';
 import { formatFromPath, isStillFormat, type MediaFormat, type StillFormat } from './formats.js';
 import { clipByteLength, frameView, type VideoClip } from './types.js';

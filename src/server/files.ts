@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { TesseraError, invalidArgument } from '../errors.js';
-import { writeFileAtomically } from '../media/atomic.js';
+import { writeFileAtomically } from '../atomic.js';
 import type { VideoClip } from '../media/types.js';
 
 const VIDEO_ID = /^video_[0-9a-f]{32}$/;

@@ -11,7 +11,7 @@ import { mkdir, readdir, rename, rm, readFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Tensor } from '../engine/index.js';
 import type { AdamWState, EMAState } from '../optim/index.js';
-import { readSafetensors, writeSafetensors, writeBytesAtomic } from '../formats/index.js';
+import { readSafetensors, writeSafetensors, writeFileAtomically } from '../formats/index.js';
 import { TesseraError } from '../errors.js';
 
 export interface TrainingCheckpoint {
@@ -74,14 +74,14 @@ export async function saveCheckpoint(runDir: string, ckpt: TrainingCheckpoint, {
     ema: ckpt.ema ? { step: ckpt.ema.step, decay: ckpt.ema.decay } : null,
     meta: ckpt.meta,
   };
-  await writeBytesAtomic(join(tmp, 'state.json'), JSON.stringify(state, null, 1));
+  await writeFileAtomically(join(tmp, 'state.json'), JSON.stringify(state, null, 1));
   await syncDir(tmp);
 
   const final = join(root, name);
   await rm(final, { recursive: true, force: true });
   await rename(tmp, final);
   await syncDir(root);
-  await writeBytesAtomic(join(runDir, LATEST), JSON.stringify({ checkpoint: join('checkpoints', name), step: ckpt.step }) + '\n');
+  await writeFileAtomically(join(runDir, LATEST), JSON.stringify({ checkpoint: join('checkpoints', name), step: ckpt.step }) + '\n');
 
   // prune: older checkpoints beyond `keep`, and temporary folders left by a crash
   const entries = (await readdir(root)).sort();

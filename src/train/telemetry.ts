@@ -14,7 +14,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { TesseraError, invalidArgument } from '../errors.js';
-import { writeFileAtomically } from '../media/atomic.js';
+import { writeFileAtomically } from '../atomic.js';
 import type { VideoClip } from '../media/types.js';
 import { writeVideo } from '../media/write.js';
 

@@ -81,8 +81,8 @@ export function registerEval(program: Command): void {
       }
       const json = JSON.stringify({ model: flags.model ?? 'bundled', ...report });
       if (flags.out) {
-        const { writeBytesAtomic } = await import('../../formats/index.js');
-        await writeBytesAtomic(flags.out, `${json}\n`);
+        const { writeFileAtomically } = await import('../../formats/index.js');
+        await writeFileAtomically(flags.out, `${json}\n`);
       }
       process.stdout.write(flags.json ? `${json}\n` : formatReport(report));
     });

@@ -1,0 +1,96 @@
+/**
+ * The model that ships in the repository: it loads, `tessera generate` works on it with no flags beyond the
+ * prompt's, and the conditioning modes keep their given frames as faithfully as its VAE can reproduce them.
+ * Tolerances are stated against the VAE's own reconstruction (no mode can beat it) and against the input.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultModelDir, loadPipeline, imageToVideo, loopConditions, extendForward, type TesseraPipeline } from '../../src/pipelines/index.js';
+import { renderScene, randomSpec } from '../../src/world/index.js';
+import { noGrad } from '../../src/engine/index.js';
+import { videosToTensor, tensorToVideo } from '../../src/models/vae/index.js';
+import { readVideo } from '../../src/media/index.js';
+import type { VideoClip } from '../../src/media/types.js';
+import type { GenerationRequest } from '../../src/pipelines/types.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const work = mkdtempSync(join(tmpdir(), 'tessera-bundled-'));
+let pipe: TesseraPipeline;
+
+before(async () => {
+  assert.ok(existsSync(join(defaultModelDir(), 'model_index.json')), `the bundled model is missing at ${defaultModelDir()}`);
+  pipe = await loadPipeline();
+});
+
+const SIZE = 64;
+const request = (over: Partial<GenerationRequest> = {}): GenerationRequest => ({
+  prompt: 'a red ball bounces on a snowy meadow', width: SIZE, height: SIZE, frames: 17, fps: 8, steps: 6,
+  guidanceScale: 4, seed: 1, sampler: 'euler', expandPrompt: true, ...over,
+});
+
+function frame(clip: VideoClip, i: number): Uint8Array {
+  const n = clip.width * clip.height * 3;
+  const k = i < 0 ? clip.frames + i : i;
+  return clip.data.subarray(k * n, (k + 1) * n);
+}
+
+function psnr(a: Uint8Array, b: Uint8Array): number {
+  let se = 0;
+  for (let i = 0; i < a.length; i++) se += (a[i]! - b[i]!) ** 2;
+  const mse = se / a.length;
+  return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
+}
+
+function still(seed: number): VideoClip {
+  const spec = randomSpec(seed, { width: SIZE, height: SIZE, frames: 1, fps: 8 });
+  return renderScene(spec);
+}
+
+function reconstruct(clip: VideoClip): VideoClip {
+  const vae = pipe.parts.vae;
+  return { ...tensorToVideo(noGrad(() => vae.decodeChunked(vae.encodeChunked(videosToTensor([clip])).mean))), fps: clip.fps };
+}
+
+test('npx tessera generate works on the bundled model with only a prompt', () => {
+  const out = join(work, 'default.mp4');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'generate', 'a red ball bounces on a snowy meadow', '--out', out, '--steps', '4'], {
+    cwd: root, encoding: 'utf8', env: { ...process.env, TESSERA_QUIET: '1' }, timeout: 300_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /seed \d+/);
+  assert.ok(existsSync(out));
+});
+
+test('image-to-video: frame 0 is the image, as well as the VAE reproduces it', async () => {
+  const image = still(11);
+  const res = await pipe.generate(request({ conditions: imageToVideo(image) }));
+  const vaeBest = psnr(frame(reconstruct(image), 0), frame(image, 0));
+  const got = psnr(frame(res.clip, 0), frame(image, 0));
+  assert.ok(got >= vaeBest - 0.5, `frame 0 is ${got.toFixed(1)} dB from the image; the VAE alone gives ${vaeBest.toFixed(1)} dB`);
+  assert.ok(got >= 18, `frame 0 is only ${got.toFixed(1)} dB from the image`);
+});
+
+test('extension keeps the given frames', async () => {
+  const first = await pipe.generate(request({ seed: 2 }));
+  const context = 5;
+  const res = await pipe.generate(request({ seed: 3, conditions: extendForward(first.clip, context) }));
+  for (let i = 0; i < context; i++) {
+    const got = psnr(frame(res.clip, i), frame(first.clip, first.clip.frames - context + i));
+    assert.ok(got >= 20, `kept frame ${i} is ${got.toFixed(1)} dB from the given one`);
+  }
+});
+
+test("loop: the last frame matches the first", async () => {
+  const res = await pipe.generate(request({ conditions: loopConditions(still(12)) }));
+  const got = psnr(frame(res.clip, -1), frame(res.clip, 0));
+  assert.ok(got >= 18, `last vs first frame: ${got.toFixed(1)} dB`);
+});
+
+test('the default output plays back as a 17-frame clip', async () => {
+  const clip = await readVideo(join(work, 'default.mp4'));
+  assert.equal(clip.frames, pipe.capabilities.defaults.frames);
+});
