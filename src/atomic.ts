@@ -15,9 +15,9 @@ import { TesseraError } from './errors.js';
  */
 export async function writeAtomically(path: string, produce: (tempPath: string) => Promise<void>, tempSuffix = ''): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
   const tempPath = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp${tempSuffix}`);
   try {
+    await mkdir(dir, { recursive: true });
     await produce(tempPath);
     await fsyncPath(tempPath, 'r+');
     await rename(tempPath, path);
