@@ -22,7 +22,7 @@ export async function writeAtomically(path: string, produce: (tempPath: string) 
     await fsyncPath(tempPath, 'r+');
     await rename(tempPath, path);
   } catch (e) {
-    await rm(tempPath, { force: true });
+    await rm(tempPath, { force: true }).catch(() => undefined); // nothing to clean if the folder never existed
     if (e instanceof TesseraError) throw e;
     const reason = e instanceof Error ? e.message : String(e);
     throw new TesseraError('io_error', `cannot write ${path}: ${reason}`, { param: path, cause: e });
