@@ -27,18 +27,12 @@ export interface VideoObject {
 export type JobKind = 'create' | 'remix' | 'edit' | 'extend';
 
 /** Everything a worker needs to render one video; stored as JSON beside the job row and sent to remote workers. */
-export interface JobParams {
+export interface JobParams
+  extends Pick<GenerationRequest, 'prompt' | 'negativePrompt' | 'width' | 'height' | 'fps' | 'seed'>,
+    Partial<Pick<GenerationRequest, 'steps' | 'guidanceScale'>> {
   kind: JobKind;
-  prompt: string;
-  negativePrompt?: string;
-  width: number;
-  height: number;
   /** Frames the generator produces for this job (for an extension: the new segment only). */
   frames: number;
-  fps: number;
-  steps?: number;
-  guidanceScale?: number;
-  seed: number;
   /** File name of the stored input image inside the job's folder (image-to-video). */
   inputReference?: string;
   /** The completed video this job edits or extends (its frames are read from its folder). */

@@ -40,18 +40,37 @@ export function pickBucket(buckets: readonly Bucket[], rng: Rng): Bucket {
   return buckets[buckets.length - 1]!;
 }
 
-export class VaeTask implements TrainTask {
-  readonly name = 'vae';
-  readonly modules: Record<string, Module>;
+/** What both tasks share: a clip source whose position is the task's data cursor, and optional hooks. */
+abstract class ClipTask implements TrainTask {
+  abstract readonly name: string;
+  abstract readonly modules: Record<string, Module>;
   onCheckpoint?: TrainTask['onCheckpoint'];
   onSample?: TrainTask['onSample'];
 
+  constructor(protected readonly source: ClipSource, protected readonly buckets: Bucket[]) {}
+
+  abstract step(rng: Rng, step: number): Promise<StepResult>;
+
+  dataCursor(): unknown {
+    return this.source.cursor();
+  }
+
+  seekData(cursor: unknown): void {
+    this.source.seek(cursor);
+  }
+}
+
+export class VaeTask extends ClipTask {
+  readonly name = 'vae';
+  readonly modules: Record<string, Module>;
+
   constructor(
     readonly vae: CausalVideoVAE,
-    private readonly source: ClipSource,
-    private readonly buckets: Bucket[],
+    source: ClipSource,
+    buckets: Bucket[],
     private readonly loss: { gradientWeight?: number; klWeight?: number } = {},
   ) {
+    super(source, buckets);
     this.modules = { vae };
   }
 
@@ -61,14 +80,6 @@ export class VaeTask implements TrainTask {
     const x = videosToTensor(clips);
     const out = vaeLoss(this.vae, x, { rng: rng.fork('posterior'), ...this.loss });
     return { loss: out.loss, samples: clips.length, metrics: { reconstruction: out.reconstruction, gradient: out.gradient, kl: out.kl } };
-  }
-
-  dataCursor(): unknown {
-    return this.source.cursor();
-  }
-
-  seekData(cursor: unknown): void {
-    this.source.seek(cursor);
   }
 }
 
@@ -99,18 +110,17 @@ export function randomFrameMask(latentFrames: number, rng: Rng, rate: number): F
   return mask;
 }
 
-export class DitTask implements TrainTask {
+export class DitTask extends ClipTask {
   readonly name = 'dit';
   readonly modules: Record<string, Module>;
-  onCheckpoint?: TrainTask['onCheckpoint'];
-  onSample?: TrainTask['onSample'];
 
   constructor(
     private readonly parts: { vae: CausalVideoVAE; transformer: DiT; textEncoder: TextEncoder; tokenizer: WordLevelTokenizer },
-    private readonly source: ClipSource,
-    private readonly buckets: Bucket[],
+    source: ClipSource,
+    buckets: Bucket[],
     private readonly options: DitTaskOptions,
   ) {
+    super(source, buckets);
     // the VAE is frozen: only the transformer and the text encoder learn
     this.modules = { transformer: parts.transformer, text_encoder: parts.textEncoder };
     parts.vae.train(false);
@@ -143,13 +153,5 @@ export class DitTask implements TrainTask {
     });
     const loss = flowMatchingLoss(v, velocityTarget(x0, noise), anyGiven ? unconditionedWeight(x0.shape, mask) : undefined);
     return { loss, samples: B, metrics: { shift, frames: bucket.frames, side: bucket.width } };
-  }
-
-  dataCursor(): unknown {
-    return this.source.cursor();
-  }
-
-  seekData(cursor: unknown): void {
-    this.source.seek(cursor);
   }
 }
