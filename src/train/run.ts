@@ -16,7 +16,7 @@ import { loadPipeline } from '../pipelines/index.js';
 import type { TrainConfig } from './config.js';
 import { runTrainingLoop, type LoopResult, type TrainTask } from './loop.js';
 import { DitTask, VaeTask, type ClipSource } from './tasks.js';
-import { WorldClipSource } from './sources.js';
+import { FolderClipSource, WorldClipSource } from './sources.js';
 import { buildRandomModel, saveBuiltModel, type BuiltModel } from './init.js';
 import { presetByName } from './presets.js';
 
@@ -28,9 +28,7 @@ export interface RunOptions {
 }
 
 function makeSource(config: TrainConfig): ClipSource {
-  if (config.data.source === 'folder') {
-    throw new TesseraError('unsupported', 'training on a video folder is not wired into `tessera train` yet; use data.source "world"', { param: 'data.source' });
-  }
+  if (config.data.source === 'folder') return new FolderClipSource(config.data.folder!, config.data.buckets);
   return new WorldClipSource({ buckets: config.data.buckets, seed: config.seed, heldOut: config.data.heldOut });
 }
 
