@@ -4,6 +4,7 @@ import { runCli } from './run.js';
 import { registerBench } from './commands/bench.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerTrain } from './commands/train.js';
+import { registerExport } from './commands/export.js';
 import { registerWorld } from './commands/world.js';
 import { registerEval } from './commands/eval.js';
 import { registerServe, registerWorker } from './commands/serve.js';
@@ -14,6 +15,7 @@ const program = new Command('tessera')
 
 registerGenerate(program);
 registerTrain(program);
+registerExport(program);
 registerWorld(program);
 registerEval(program);
 registerServe(program);
