@@ -153,6 +153,7 @@ export class TesseraPipeline {
         }
         x = scheduler.step(v, time, x);
         if (given) x = reimpose(x, given, noise, scheduler.sampleSigma);
+        opts.onStep?.({ pass, step: i + 1, totalSteps: total, timestep: time, latents: x });
         report('denoise', i + 1, total);
         // let the event loop breathe between steps so an abort or an HTTP request can get in
         await new Promise<void>((r) => setImmediate(r));

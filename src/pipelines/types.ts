@@ -5,6 +5,7 @@
  */
 import type { VideoClip } from '../media/types.js';
 import type { ProgressCallback } from '../progress.js';
+import type { Tensor } from '../engine/index.js';
 
 /** A clip (or image) placed at a frame of the output, as in LTX-Video's conditioning. */
 export interface FrameCondition {
@@ -44,7 +45,21 @@ export interface GenerationResult {
   timings: Record<string, number>;
 }
 
+/** What the per-step callback sees after each sampler step (diffusers' callback_on_step_end). */
+export interface StepInfo {
+  /** Sampling pass (long outputs take several) and step within it. */
+  pass: number;
+  step: number;
+  totalSteps: number;
+  /** Flow time of the model evaluation just made (1 = noise, 0 = data). */
+  timestep: number;
+  /** The current latents [1, C, T, H, W] (normalised), after the given frames were re-imposed. Read-only. */
+  latents: Tensor;
+}
+
 export interface GenerationOptions {
   onProgress?: ProgressCallback;
+  /** Called after every sampler step with the latents. */
+  onStep?: (info: StepInfo) => void;
   signal?: AbortSignal;
 }
