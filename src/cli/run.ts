@@ -3,8 +3,13 @@ import type { Command } from 'commander';
 import { isTesseraError } from '../errors.js';
 
 export async function runCli(program: Command, argv: string[]): Promise<void> {
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  // commands registered before this point do not inherit the override: apply it to the whole tree
+  const override = (c: Command) => {
+    c.exitOverride();
+    c.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    c.commands.forEach(override);
+  };
+  override(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {
