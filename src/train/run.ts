@@ -4,15 +4,17 @@
  * leaves a usable model behind. A run resumes from its last checkpoint; a fresh machine without one starts from
  * `initFrom` (a model folder) with a fresh optimizer.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, noGrad } from '../engine/index.js';
 import { TesseraError } from '../errors.js';
 import type { ProgressCallback } from '../progress.js';
-import { CausalVideoVAE, videosToTensor, psnr } from '../models/vae/index.js';
+import { CausalVideoVAE, videosToTensor, tensorToVideo, psnr } from '../models/vae/index.js';
 import { loadModel } from '../models/index.js';
-import { loadPipeline } from '../pipelines/index.js';
+import { TesseraPipeline } from '../pipelines/index.js';
+import { expandPrompt } from '../world/index.js';
+import { Telemetry, readMetrics, seriesFromMetrics, writeLossCurve } from './telemetry.js';
 import type { TrainConfig } from './config.js';
 import { runTrainingLoop, type LoopResult, type TrainTask } from './loop.js';
 import { DitTask, VaeTask, type ClipSource } from './tasks.js';
@@ -62,10 +64,13 @@ export function calibrateLatents(vae: CausalVideoVAE, source: ClipSource, config
 export async function runTraining(config: TrainConfig, opts: RunOptions = {}): Promise<LoopResult> {
   await mkdir(config.runDir, { recursive: true });
   const preset = presetByName(config.preset);
-  const metricsPath = join(config.runDir, 'metrics.jsonl');
-  const onLog = async (record: Record<string, number>) => {
-    await appendFile(metricsPath, JSON.stringify({ time: new Date().toISOString(), ...record }) + '\n');
+  const telemetry = new Telemetry(config.runDir, { title: `${config.task} training loss` });
+  const onLog = (record: Record<string, number>) => {
+    const { step, ...rest } = record;
+    telemetry.log(step!, rest);
   };
+  /** loss.png from the whole run (earlier processes included), redrawn at each checkpoint. */
+  const drawChart = () => writeLossCurve(join(config.runDir, 'loss.png'), seriesFromMetrics(readMetrics(telemetry.metrics.path), ['loss']), { title: `${config.task} training loss` });
   const source = makeSource(config);
   const exportDir = join(config.runDir, 'export');
   let task: TrainTask;
@@ -83,7 +88,14 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
       const { clips } = await new WorldClipSource({ buckets: [bucket], seed: 4242 }).nextBatch(bucket, 4);
       const x = videosToTensor(clips);
       const rec = noGrad(() => vae.decode(vae.encode(x).mean));
-      await onLog({ step, heldout_psnr: psnr(rec, x), latent_shift: shift, latent_scale: scale });
+      onLog({ step, heldout_psnr: psnr(rec, x), latent_shift: shift, latent_scale: scale });
+      await drawChart();
+      const labels = clips.map((_, i) => `clip ${i}`);
+      const recon = clips.map((_, i) => tensorToVideo(rec, i));
+      await telemetry.writeSamples(step, [
+        ...clips.map((c, i) => ({ clip: c, label: `${labels[i]} input` })),
+        ...recon.map((c, i) => ({ clip: { ...c, fps: 8 }, label: `${labels[i]} decoded` })),
+      ]);
     };
     task = vaeTask;
   } else {
@@ -107,21 +119,31 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
     ditTask.onCheckpoint = async (step) => {
       const capabilities = { ...preset.capabilities, training: { step, preset: config.preset } };
       await saveBuiltModel(exportDir, model, { capabilities, scheduler: preset.scheduler });
+      await drawChart();
     };
     ditTask.onSample = async (step) => {
-      await saveBuiltModel(exportDir, model, { capabilities: preset.capabilities, scheduler: preset.scheduler });
-      const pipe = await loadPipeline(exportDir);
-      const { writeVideo } = await import('../media/index.js');
+      // sample through the real pipeline, from the weights in memory (the EMA ones: the loop swaps them in)
+      const pipe = new TesseraPipeline({
+        vae: model.vae,
+        transformer: model.transformer,
+        text: { encode: (texts) => model.textEncoder.encodePrompts(model.tokenizer, texts) },
+        expandPrompt: async (prompt, { seed }) => expandPrompt(prompt, { seed }).caption,
+        capabilities: { ...preset.capabilities, temporalCompression: model.vae.temporalFactor, sizeMultiple: model.vae.spatialFactor * model.transformer.config.patchSize[1] },
+        scheduler: preset.scheduler,
+      });
+      const d = preset.capabilities.defaults;
+      const samples = [];
       for (const [i, prompt] of SAMPLE_PROMPTS.entries()) {
-        const d = pipe.capabilities.defaults;
-        const res = await pipe.generate({ prompt, width: 64, height: 64, frames: d.frames, fps: d.fps, steps: 20, guidanceScale: d.guidanceScale, seed: i, sampler: 'euler', expandPrompt: true });
-        await writeVideo(join(config.runDir, 'samples', `step-${String(step).padStart(6, '0')}-${i}.gif`), res.clip);
+        const res = await pipe.generate({ prompt, width: d.width, height: d.height, frames: d.frames, fps: d.fps, steps: 20, guidanceScale: d.guidanceScale, seed: i, sampler: 'euler', expandPrompt: true });
+        samples.push({ clip: res.clip, label: prompt });
       }
+      await telemetry.writeSamples(step, samples);
     };
     task = ditTask;
   }
 
-  return runTrainingLoop(task, {
+  try {
+    return await runTrainingLoop(task, {
     runDir: config.runDir,
     seed: config.seed,
     optim: config.optim,
@@ -130,7 +152,10 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
     sampleEvery: config.sampleEvery,
     maxMinutes: config.maxMinutes,
     stopAtStep: opts.stopAtStep,
-  }, { onProgress: opts.onProgress, onLog, signal: opts.signal });
+    }, { onProgress: opts.onProgress, onLog, signal: opts.signal });
+  } finally {
+    telemetry.close();
+  }
 }
 
 /** Fixed prompts whose samples are written during DiT training, so progress can be seen. */

@@ -47,7 +47,8 @@ before(async () => {
 });
 
 test('a stopped and resumed run ends bit-identical to an uninterrupted one', async () => {
-  const straight = parseTrainConfig(ditConfig(join(work, 'straight')));
+  // the uninterrupted run also writes sample grids mid-run: sampling must not disturb training
+  const straight = parseTrainConfig(ditConfig(join(work, 'straight'), { sampleEvery: 4 }));
   const r1 = await runTraining(straight);
   assert.equal(r1.step, 8);
   const staged = parseTrainConfig(ditConfig(join(work, 'staged')));
@@ -59,6 +60,10 @@ test('a stopped and resumed run ends bit-identical to an uninterrupted one', asy
   assertSameWeights(await finalWeights(join(work, 'straight')), await finalWeights(join(work, 'staged')));
   // the run leaves a loadable model folder with its EMA weights
   assert.ok(existsSync(join(work, 'straight', 'export', 'model_index.json')));
+  // telemetry: the loss curve and the sample grids (PNG frames over time, GIF playing)
+  assert.ok(existsSync(join(work, 'straight', 'loss.png')));
+  assert.ok(existsSync(join(work, 'straight', 'samples', 'step-000004.png')));
+  assert.ok(existsSync(join(work, 'straight', 'samples', 'step-000004.gif')));
   // and the metrics log has one record per step
   const lines = readFileSync(join(work, 'straight', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(lines.filter((l) => typeof l.loss === 'number').length >= 8);
