@@ -8,13 +8,13 @@
  *
  * Outputs longer than one pass are made by repeated forward extension with an overlap of latent frames.
  */
-import { Tensor, noGrad, Rng } from '../engine/index.js';
+import { Tensor, concat, noGrad, Rng } from '../engine/index.js';
 import { TesseraError } from '../errors.js';
 import { checkAborted } from '../progress.js';
 import type { VideoClip } from '../media/types.js';
 import type { CausalVideoVAE } from '../models/vae/index.js';
 import { videosToTensor, tensorToVideo } from '../models/vae/index.js';
-import type { DiT, TextCondition } from '../models/dit/index.js';
+import { batchTextConditions, type DiT, type TextCondition } from '../models/dit/index.js';
 import { createScheduler, resolutionShift, combineGuidance } from '../diffusion/index.js';
 import type { FrameCondition, GenerationOptions, GenerationRequest, GenerationResult } from './types.js';
 import { planSampling, type ModelCapabilities, type SamplingPlan } from './request.js';
@@ -111,7 +111,7 @@ export class TesseraPipeline {
       const cond = text.encode([caption]);
       const useGuidance = req.guidanceScale !== 1;
       const uncond = useGuidance ? text.encode([req.negativePrompt ?? '']) : null;
-      const textPair = uncond ? stackText(cond, uncond) : cond;
+      const textPair = uncond ? batchTextConditions([cond, uncond]) : cond;
       timings.text_ms = (timings.text_ms ?? 0) + performance.now() - t;
 
       // Given frames -> clean latents and a per-latent-frame strength mask.
@@ -142,10 +142,10 @@ export class TesseraPipeline {
         let v: Tensor;
         if (uncond) {
           const pair = transformer.forward({
-            latents: Tensor.from(concatData(x, x), [2, ...shape.slice(1)]),
+            latents: concat([x, x], 0),
             timesteps: [time, time],
             text: textPair,
-            frames: frameCond ? { mask: concatMask(frameCond.mask), latents: Tensor.from(concatData(frameCond.latents, frameCond.latents), [2, ...shape.slice(1)]) } : undefined,
+            frames: frameCond ? { mask: repeatMask(frameCond.mask), latents: concat([frameCond.latents, frameCond.latents], 0) } : undefined,
           });
           v = combineGuidance(pair, req.guidanceScale);
         } else {
@@ -272,34 +272,10 @@ function fillGaps(canvas: Uint8Array, given: Float32Array, frameBytes: number): 
   }
 }
 
-function concatData(a: Tensor, b: Tensor): Float32Array {
-  const out = new Float32Array(a.size + b.size);
-  out.set(a.data, 0);
-  out.set(b.data, a.size);
-  return out;
-}
-
-function concatMask(m: Float32Array): Float32Array {
+/** The per-frame mask of one sample, repeated for the guidance batch (cond, uncond). */
+function repeatMask(m: Float32Array): Float32Array {
   const out = new Float32Array(m.length * 2);
   out.set(m, 0);
   out.set(m, m.length);
   return out;
-}
-
-/** Stacks two single-caption conditions into one batch of 2 (cond first), padding token counts to match. */
-function stackText(a: TextCondition, b: TextCondition): TextCondition {
-  const La = a.tokens.shape[1]!;
-  const Lb = b.tokens.shape[1]!;
-  const D = a.tokens.shape[2]!;
-  const L = Math.max(La, Lb);
-  const tokens = new Float32Array(2 * L * D);
-  const mask = new Uint8Array(2 * L);
-  tokens.set(a.tokens.data.subarray(0, La * D), 0);
-  tokens.set(b.tokens.data.subarray(0, Lb * D), L * D);
-  for (let i = 0; i < La; i++) mask[i] = a.mask ? a.mask[i]! : 1;
-  for (let i = 0; i < Lb; i++) mask[L + i] = b.mask ? b.mask[i]! : 1;
-  const pooled = new Float32Array(2 * D);
-  pooled.set(a.pooled.data.subarray(0, D), 0);
-  pooled.set(b.pooled.data.subarray(0, D), D);
-  return { tokens: Tensor.from(tokens, [2, L, D]), pooled: Tensor.from(pooled, [2, D]), mask };
 }
