@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { TesseraError } from '../errors.js';
 import { readModelIndex, writeModelIndex } from '../formats/model-folder.js';
+import { readJsonFile } from '../formats/json.js';
 import type { WritableDType } from '../formats/safetensors.js';
 import { DiT } from './dit/index.js';
 import { componentLoader, registerComponent } from './registry.js';
@@ -20,6 +21,24 @@ registerComponent(CausalVideoVAE.className, (dir) => CausalVideoVAE.fromPretrain
 registerComponent(TextEncoder.className, (dir) => TextEncoder.fromPretrained(dir));
 registerComponent(WordLevelTokenizer.className, (dir) => WordLevelTokenizer.fromPretrained(dir));
 registerComponent(DiT.className, (dir) => DiT.fromPretrained(dir));
+
+/**
+ * The scheduler folder holds only a config (the sampling-time shift of the rectified-flow schedule); it is
+ * registered here so that loadModel accepts every folder of a pipeline.
+ */
+export const SCHEDULER_CLASS_NAME = 'FlowMatchScheduler';
+export interface SchedulerConfig {
+  /** Token count at which the resolution shift is 1. */
+  shiftBaseTokens: number;
+  maxShift: number;
+}
+registerComponent(SCHEDULER_CLASS_NAME, async (dir) => {
+  const json = await readJsonFile(join(dir, 'config.json'));
+  return {
+    shiftBaseTokens: typeof json.shiftBaseTokens === 'number' ? json.shiftBaseTokens : 256,
+    maxShift: typeof json.maxShift === 'number' ? json.maxShift : 6,
+  } satisfies SchedulerConfig;
+});
 
 export const MODEL_CLASS_NAME = 'TesseraPipeline';
 

@@ -8,7 +8,9 @@ import { join, resolve } from 'node:path';
 import { defaultModelDir } from '../paths.js';
 import { TesseraError } from '../errors.js';
 import { readJsonFile } from '../formats/index.js';
-import { loadModel, registerComponent } from '../models/index.js';
+import { loadModel, type SchedulerConfig } from '../models/index.js';
+
+export { SCHEDULER_CLASS_NAME, type SchedulerConfig } from '../models/index.js';
 import { expandPrompt, expandPromptWithLlm } from '../world/expand.js';
 import { TesseraPipeline, type PipelineParts, type PromptExpander } from './pipeline.js';
 import type { ModelCapabilities } from './request.js';
@@ -20,19 +22,6 @@ export { planSampling, alignFrames, samplingSize } from './request.js';
 export * from './modes.js';
 export type * from './types.js';
 
-/** The scheduler folder holds only a config; register it so loadModel accepts it. */
-export const SCHEDULER_CLASS_NAME = 'FlowMatchScheduler';
-export interface SchedulerConfig {
-  shiftBaseTokens: number;
-  maxShift: number;
-}
-registerComponent(SCHEDULER_CLASS_NAME, async (dir) => {
-  const json = await readJsonFile(join(dir, 'config.json'));
-  return {
-    shiftBaseTokens: typeof json.shiftBaseTokens === 'number' ? json.shiftBaseTokens : 256,
-    maxShift: typeof json.maxShift === 'number' ? json.maxShift : 6,
-  } satisfies SchedulerConfig;
-});
 
 export { packageRoot, defaultModelDir } from '../paths.js';
 

@@ -8,6 +8,7 @@ import type { OptimConfig } from './loop.js';
 import type { Bucket } from './tasks.js';
 import type { HeldOutCombo } from '../data/index.js';
 import { HELD_OUT_COMBINATIONS } from '../eval/held-out.js';
+import { CAPTION_LEVELS, type CaptionLevel } from '../world/index.js';
 
 export interface TrainConfig {
   task: 'vae' | 'dit';
@@ -28,6 +29,8 @@ export interface TrainConfig {
     heldOut: HeldOutCombo[];
     captionDropout: number;
     conditionRate: number;
+    /** Weights of the recaptioner's levels (short, medium, dense); the world's default when absent. */
+    captionLevels?: Partial<Record<CaptionLevel, number>>;
   };
   optim: OptimConfig;
   checkpointEvery: number;
@@ -96,6 +99,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
       heldOut,
       captionDropout: num(data, 'captionDropout', `${file}.data`, { min: 0, max: 1, def: 0.1 }),
       conditionRate: num(data, 'conditionRate', `${file}.data`, { min: 0, max: 1, def: 0.3 }),
+      captionLevels: parseCaptionLevels(data.captionLevels, `${file}.data.captionLevels`),
     },
     optim: {
       lr: num(optim, 'lr', `${file}.optim`, { min: 0 }),
@@ -116,6 +120,18 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
   }
   if (config.data.source === 'folder' && !config.data.folder) throw invalidArgument(`${file}.data.folder`, 'expected the folder of videos with captions.jsonl');
   return config;
+}
+
+function parseCaptionLevels(v: unknown, path: string): Partial<Record<CaptionLevel, number>> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalidArgument(path, 'expected {"short": w, "medium": w, "dense": w}');
+  const out: Partial<Record<CaptionLevel, number>> = {};
+  for (const [k, w] of Object.entries(v as Json)) {
+    if (!(CAPTION_LEVELS as readonly string[]).includes(k)) throw invalidArgument(`${path}.${k}`, `expected one of ${CAPTION_LEVELS.join(', ')}`);
+    if (typeof w !== 'number' || !(w >= 0)) throw invalidArgument(`${path}.${k}`, `expected a non-negative weight, got ${JSON.stringify(w)}`);
+    out[k as CaptionLevel] = w;
+  }
+  return out;
 }
 
 export async function readTrainConfig(path: string): Promise<TrainConfig> {

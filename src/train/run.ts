@@ -31,7 +31,7 @@ export interface RunOptions {
 
 function makeSource(config: TrainConfig): ClipSource {
   if (config.data.source === 'folder') return new FolderClipSource(config.data.folder!, config.data.buckets);
-  return new WorldClipSource({ buckets: config.data.buckets, seed: config.seed, heldOut: config.data.heldOut });
+  return new WorldClipSource({ buckets: config.data.buckets, seed: config.seed, heldOut: config.data.heldOut, captionLevels: config.data.captionLevels });
 }
 
 /** A VAE from a model folder (its vae/) or a vae component folder. */
