@@ -74,7 +74,7 @@ export class TesseraPipeline {
       const start = pass === 0 ? 0 : produced - overlap; // first output frame this pass covers
       const conditions = placeConditions(req.conditions ?? [], plan.frames, start, plan.passFrames);
       if (pass > 0) conditions.push(...extendForward(passes[passes.length - 1]!, overlap));
-      const clip = await this.samplePass(req, plan, caption, conditions, pass, totalPasses, timings, opts);
+      const clip = await this.samplePass(req, plan, caption, conditions, { pass, totalPasses, start }, timings, opts);
       const fresh = pass === 0 ? clip : sliceFrames(clip, overlap, clip.frames);
       passes.push(fresh);
       produced += fresh.frames;
@@ -90,7 +90,8 @@ export class TesseraPipeline {
   }
 
   private async samplePass(
-    req: GenerationRequest, plan: SamplingPlan, caption: string, conditions: FrameCondition[], pass: number, totalPasses: number,
+    req: GenerationRequest, plan: SamplingPlan, caption: string, conditions: FrameCondition[],
+    { pass, totalPasses, start }: { pass: number; totalPasses: number; start: number },
     timings: Record<string, number>, opts: GenerationOptions,
   ): Promise<VideoClip> {
     const { vae, transformer, text } = this.parts;
@@ -118,7 +119,8 @@ export class TesseraPipeline {
       t = performance.now();
       const given = await this.encodeConditions(conditions, plan, frames, latentT);
       let editLatent: Tensor | null = null;
-      if (req.edit && pass === 0) editLatent = await this.encodeEdit(req.edit.clip, plan, frames);
+      // an edit re-imagines the stretch of the input this pass covers
+      if (req.edit) editLatent = await this.encodeEdit(sliceFrames(req.edit.clip, start, start + frames), plan, frames);
       timings.encode_ms = (timings.encode_ms ?? 0) + performance.now() - t;
 
       const shape = [1, C, latentT, latentH, latentW];

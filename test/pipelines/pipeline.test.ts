@@ -129,3 +129,16 @@ test('bad requests name the field', async () => {
     await assert.rejects(pipe.generate(request(over)), (e: unknown) => e instanceof TesseraError && e.code === 'invalid_argument' && re.test(e.message));
   }
 });
+
+test('video-to-video edit keeps the input length, also past one pass; a gentle edit stays near the input', async () => {
+  const input = (await pipe.generate(request({ frames: 21, steps: 2, seed: 4 }))).clip;
+  const edited = await pipe.generate(request({ frames: 21, steps: 4, edit: { clip: input, strength: 0.5 } }));
+  assert.equal(edited.clip.frames, 21);
+  const gentle = await pipe.generate(request({ frames: 21, steps: 50, edit: { clip: input, strength: 0.02 } }));
+  assert.equal(gentle.clip.frames, 21);
+  assert.notDeepEqual(gentle.clip.data, edited.clip.data);
+  // the first pass covers frames 0-8; the causal VAE encodes them as it would the whole clip, so one step of 50 at
+  // 2% noise leaves them near the VAE's reconstruction of the input
+  const rec = reconstruct(input);
+  for (const i of [0, 4, 8]) assert.ok(maxAbsDiff(frame(gentle.clip, i), frame(rec, i)) <= 40, `frame ${i}`);
+});
