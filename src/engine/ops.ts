@@ -797,9 +797,17 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return alongAxis(x, axis, 'logSoftmax', (t) => {
     const cols = t.shape[t.ndim - 1]!, rows = t.size / cols;
+    // x - max - log(sum(exp(x - max))): finite for confident rows, where log(softmax) would give -inf
     const out = uninitialized(t.dtype, t.size);
-    kernelsFor(t).softmaxForward(t.data, out, rows, cols);
-    for (let i = 0; i < out.length; i++) out[i] = Math.log(out[i]!);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let m = -Infinity;
+      for (let j = 0; j < cols; j++) m = Math.max(m, t.data[o + j]!);
+      let z = 0;
+      for (let j = 0; j < cols; j++) z += Math.exp(t.data[o + j]! - m);
+      const lse = m + Math.log(z);
+      for (let j = 0; j < cols; j++) out[o + j] = t.data[o + j]! - lse;
+    }
     return Tensor.fromOp(out, t.shape, 'logSoftmax', [t], (g) => {
       // dx = g - softmax * sum(g)
       const dx = uninitialized(t.dtype, t.size);

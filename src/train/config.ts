@@ -21,6 +21,8 @@ export interface TrainConfig {
   initFrom: string | null;
   /** DiT runs: the frozen VAE, as a model folder or a vae/ component folder. */
   vaeFrom: string | null;
+  /** DiT runs: steps of caption -> scene-fact classification for the text encoder before a fresh run starts. */
+  textPretrainSteps: number;
   data: {
     source: 'world' | 'folder';
     /** For source 'folder': a folder of videos with captions.jsonl. */
@@ -92,6 +94,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
     preset: str(j, 'preset', file, 'world')!,
     initFrom: str(j, 'initFrom', file, null),
     vaeFrom: str(j, 'vaeFrom', file, null),
+    textPretrainSteps: num(j, 'textPretrainSteps', file, { min: 0, int: true, def: 0 }),
     data: {
       source,
       folder: str(data, 'folder', `${file}.data`, null) ?? undefined,

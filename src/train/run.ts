@@ -21,6 +21,8 @@ import { DitTask, VaeTask, type ClipSource } from './tasks.js';
 import { FolderClipSource, WorldClipSource } from './sources.js';
 import { buildRandomModel, saveBuiltModel, type BuiltModel } from './init.js';
 import { presetByName } from './presets.js';
+import { pretrainTextEncoder } from './text-pretrain.js';
+import { loadLatestCheckpoint } from './checkpoint.js';
 
 export interface RunOptions {
   onProgress?: ProgressCallback;
@@ -110,6 +112,12 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
       model = buildRandomModel(preset, config.seed);
     }
     if (config.vaeFrom) model.vae = await loadVae(config.vaeFrom);
+    if (config.textPretrainSteps > 0 && !(await loadLatestCheckpoint(config.runDir))) {
+      const accuracy = pretrainTextEncoder(model.textEncoder, model.tokenizer, {
+        steps: config.textPretrainSteps, seed: config.seed, captionLevels: config.data.captionLevels, onProgress: opts.onProgress,
+      });
+      onLog({ step: 0, ...Object.fromEntries(Object.entries(accuracy).map(([k, v]) => [`text_pretrain_${k}_accuracy`, v])) });
+    }
     const ditTask = new DitTask(model, source, config.data.buckets, {
       captionDropout: config.data.captionDropout,
       conditionRate: config.data.conditionRate,
