@@ -198,7 +198,9 @@ export async function collectBenchmarks(options: CollectOptions = {}): Promise<B
 function sgemmShareOfPeak(report: Pick<BenchReport, 'peak_gflops' | 'gemm'>, m: number, n: number, k: number): number | undefined {
   if (!report.peak_gflops || !report.gemm) return undefined;
   const threads = Math.max(...Object.keys(report.peak_gflops).map(Number));
-  const peak = report.peak_gflops[String(threads)];
+  // cores do not share FMA units here: the all-threads peak is at least threads x the one-thread peak, which
+  // guards against a multi-thread FMA measurement that came out low (a descheduled thread)
+  const peak = Math.max(report.peak_gflops[String(threads)] ?? 0, threads * (report.peak_gflops['1'] ?? 0));
   const entry = report.gemm.find((g) => g.m === m && g.n === n && g.k === k && g.threads === threads);
   if (!peak || !entry) return undefined;
   return entry.gflops / peak;
