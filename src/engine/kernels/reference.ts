@@ -502,16 +502,18 @@ function permute(x: FloatArray, shape: readonly number[], perm: readonly number[
 
 // ---- convolution (im2col + gemm) ------------------------------------------------------------------
 
-/** col [cIn*kt*kh*kw, tOut*hOut*wOut] from one sample x [cIn, t, h, w] (zero padding). */
-function im2col(x: FloatArray, col: FloatArray, p: Conv3dParams): void {
+/**
+ * Where each element of the im2col matrix [cIn*kt*kh*kw, tOut*hOut*wOut] reads from in one sample x [cIn, t, h, w]:
+ * an input offset, or -1 for zero padding. im2col and its inverse walk the same map.
+ */
+function im2colIndex(p: Conv3dParams): Int32Array {
   const { cIn, t, h, w, kt, kh, kw, tOut, hOut, wOut } = p;
-  const positions = tOut * hOut * wOut;
-  let row = 0;
+  const index = new Int32Array(cIn * kt * kh * kw * tOut * hOut * wOut);
+  let o = 0;
   for (let c = 0; c < cIn; c++) {
     for (let dt = 0; dt < kt; dt++) {
       for (let dh = 0; dh < kh; dh++) {
-        for (let dw = 0; dw < kw; dw++, row++) {
-          let o = row * positions;
+        for (let dw = 0; dw < kw; dw++) {
           for (let ot = 0; ot < tOut; ot++) {
             const it = ot * p.strideT - p.padFront + dt;
             for (let oh = 0; oh < hOut; oh++) {
@@ -520,7 +522,7 @@ function im2col(x: FloatArray, col: FloatArray, p: Conv3dParams): void {
               const base = ((c * t + it) * h + ih) * w;
               for (let ow = 0; ow < wOut; ow++, o++) {
                 const iw = ow * p.strideW - p.padW + dw;
-                col[o] = valid && iw >= 0 && iw < w ? x[base + iw]! : 0;
+                index[o] = valid && iw >= 0 && iw < w ? base + iw : -1;
               }
             }
           }
@@ -528,33 +530,22 @@ function im2col(x: FloatArray, col: FloatArray, p: Conv3dParams): void {
       }
     }
   }
+  return index;
 }
 
-/** Inverse of im2col: dx [cIn, t, h, w] += scattered col. */
-function col2im(col: FloatArray, dx: FloatArray, p: Conv3dParams): void {
-  const { cIn, t, h, w, kt, kh, kw, tOut, hOut, wOut } = p;
-  const positions = tOut * hOut * wOut;
-  let row = 0;
-  for (let c = 0; c < cIn; c++) {
-    for (let dt = 0; dt < kt; dt++) {
-      for (let dh = 0; dh < kh; dh++) {
-        for (let dw = 0; dw < kw; dw++, row++) {
-          let o = row * positions;
-          for (let ot = 0; ot < tOut; ot++) {
-            const it = ot * p.strideT - p.padFront + dt;
-            for (let oh = 0; oh < hOut; oh++) {
-              const ih = oh * p.strideH - p.padH + dh;
-              const valid = it >= 0 && it < t && ih >= 0 && ih < h;
-              const base = ((c * t + it) * h + ih) * w;
-              for (let ow = 0; ow < wOut; ow++, o++) {
-                const iw = ow * p.strideW - p.padW + dw;
-                if (valid && iw >= 0 && iw < w) dx[base + iw]! += col[o]!;
-              }
-            }
-          }
-        }
-      }
-    }
+/** col from one sample x (zero padding). */
+function im2col(x: FloatArray, col: FloatArray, index: Int32Array): void {
+  for (let o = 0; o < index.length; o++) {
+    const i = index[o]!;
+    col[o] = i >= 0 ? x[i]! : 0;
+  }
+}
+
+/** Inverse of im2col: dx += scattered col. */
+function col2im(col: FloatArray, dx: FloatArray, index: Int32Array): void {
+  for (let o = 0; o < index.length; o++) {
+    const i = index[o]!;
+    if (i >= 0) dx[i]! += col[o]!;
   }
 }
 
@@ -571,8 +562,9 @@ function newLike(x: FloatArray, n: number): FloatArray {
 function conv3dForward(x: FloatArray, weight: FloatArray, bias: FloatArray | null, out: FloatArray, p: Conv3dParams): void {
   const { kSize, positions, inSize, outSize } = convSizes(p);
   const col = newLike(x, kSize * positions);
+  const index = im2colIndex(p);
   for (let s = 0; s < p.n; s++) {
-    im2col(x.subarray(s * inSize, (s + 1) * inSize), col, p);
+    im2col(x.subarray(s * inSize, (s + 1) * inSize), col, index);
     const o = out.subarray(s * outSize, (s + 1) * outSize);
     sgemm(false, false, p.cOut, positions, kSize, 1, weight, kSize, col, positions, 0, o, positions);
     if (bias !== null) for (let c = 0; c < p.cOut; c++) for (let j = 0; j < positions; j++) o[c * positions + j]! += bias[c]!;
@@ -582,19 +574,21 @@ function conv3dForward(x: FloatArray, weight: FloatArray, bias: FloatArray | nul
 function conv3dBackwardData(dout: FloatArray, weight: FloatArray, dx: FloatArray, p: Conv3dParams): void {
   const { kSize, positions, inSize, outSize } = convSizes(p);
   const col = newLike(dout, kSize * positions);
+  const index = im2colIndex(p);
   dx.fill(0, 0, p.n * inSize);
   for (let s = 0; s < p.n; s++) {
     const g = dout.subarray(s * outSize, (s + 1) * outSize);
     sgemm(true, false, kSize, positions, p.cOut, 1, weight, kSize, g, positions, 0, col, positions);
-    col2im(col, dx.subarray(s * inSize, (s + 1) * inSize), p);
+    col2im(col, dx.subarray(s * inSize, (s + 1) * inSize), index);
   }
 }
 
 function conv3dBackwardWeight(x: FloatArray, dout: FloatArray, dweight: FloatArray, dbias: FloatArray | null, p: Conv3dParams): void {
   const { kSize, positions, inSize, outSize } = convSizes(p);
   const col = newLike(x, kSize * positions);
+  const index = im2colIndex(p);
   for (let s = 0; s < p.n; s++) {
-    im2col(x.subarray(s * inSize, (s + 1) * inSize), col, p);
+    im2col(x.subarray(s * inSize, (s + 1) * inSize), col, index);
     const g = dout.subarray(s * outSize, (s + 1) * outSize);
     sgemm(false, true, p.cOut, kSize, positions, 1, g, positions, col, positions, 1, dweight, kSize);
     if (dbias !== null) {
