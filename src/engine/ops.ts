@@ -265,25 +265,27 @@ export function relu(x: Tensor): Tensor {
   return unaryOp('relu', x, (v) => (v > 0 ? 1 : 0));
 }
 
-/** GELU with the tanh approximation (as in DiT). */
-export function gelu(x: Tensor): Tensor {
+/** A pointwise activation whose forward and backward are kernels (geluForward/geluBackward, ...). */
+function kernelActivation(name: 'gelu' | 'silu', x: Tensor): Tensor {
+  const k = kernelsFor(x);
+  const forward = name === 'gelu' ? k.geluForward : k.siluForward;
+  const backward = name === 'gelu' ? k.geluBackward : k.siluBackward;
   const out = uninitialized(x.dtype, x.size);
-  kernelsFor(x).geluForward(x.data, out, x.size);
-  return Tensor.fromOp(out, x.shape, 'gelu', [x], (g) => {
+  forward.call(k, x.data, out, x.size);
+  return Tensor.fromOp(out, x.shape, name, [x], (g) => {
     const dx = uninitialized(x.dtype, x.size);
-    kernelsFor(x).geluBackward(x.data, g.data, dx, x.size);
+    backward.call(k, x.data, g.data, dx, x.size);
     return [new Tensor(dx, x.shape)];
   });
 }
 
+/** GELU with the tanh approximation (as in DiT). */
+export function gelu(x: Tensor): Tensor {
+  return kernelActivation('gelu', x);
+}
+
 export function silu(x: Tensor): Tensor {
-  const out = uninitialized(x.dtype, x.size);
-  kernelsFor(x).siluForward(x.data, out, x.size);
-  return Tensor.fromOp(out, x.shape, 'silu', [x], (g) => {
-    const dx = uninitialized(x.dtype, x.size);
-    kernelsFor(x).siluBackward(x.data, g.data, dx, x.size);
-    return [new Tensor(dx, x.shape)];
-  });
+  return kernelActivation('silu', x);
 }
 
 export function clamp(x: Tensor, lo: number, hi: number): Tensor {
