@@ -167,7 +167,7 @@ export class TesseraPipeline {
         onProgress: (e) => report('decode', e.done, e.total),
         signal: opts.signal,
       });
-      const video = tensorToVideo(pixels);
+      const video = tensorToVideo(given ? honourGivenFrames(pixels, given, vae) : pixels);
       timings.decode_ms = (timings.decode_ms ?? 0) + performance.now() - t;
       return { ...video, fps: req.fps };
     });
@@ -205,7 +205,7 @@ export class TesseraPipeline {
       const lt = f === 0 ? 0 : Math.ceil(f / tc);
       mask[lt] = Math.max(mask[lt]!, givenStrength[f]!);
     }
-    return { mask, latents };
+    return { mask, latents, frameStrength: givenStrength };
   }
 
   private async encodeEdit(clip: VideoClip, plan: SamplingPlan, frames: number): Promise<Tensor> {
@@ -239,6 +239,38 @@ interface GivenFrames {
   mask: Float32Array;
   /** Clean normalised latents [1, C, T, H, W]. */
   latents: Tensor;
+  /** Per pixel frame of the pass: the strength it was given with, -1 = not given. */
+  frameStrength: Float32Array;
+}
+
+/**
+ * The causal decoder decodes a pinned latent frame in the context of the frames before it. At the head that
+ * context is the given one, but a frame pinned after generated frames (a loop's end, a backward extension, the
+ * far side of a connection) would be decoded after the model's own frames and drift from what was given. So the
+ * pinned latents are also decoded in the context they were encoded in, and every given pixel frame is blended
+ * toward that decode by its strength: a frame given at strength 1 comes out as the VAE's reconstruction of it.
+ */
+function honourGivenFrames(pixels: Tensor, given: GivenFrames, vae: CausalVideoVAE): Tensor {
+  const [, C, T, H, W] = pixels.shape as [number, number, number, number, number];
+  let lastGiven = -1;
+  given.frameStrength.forEach((s, f) => { if (s > 0 && f < T) lastGiven = f; });
+  if (lastGiven < 0) return pixels;
+  const tc = vae.temporalFactor;
+  const latentFrames = 1 + Math.ceil(lastGiven / tc);
+  const own = vae.decodeChunked(vae.denormalizeLatent(given.latents.slice(2, 0, latentFrames)));
+  const ownT = own.shape[2]!;
+  const plane = H * W;
+  const out = new Float32Array(pixels.data);
+  for (let f = 0; f <= lastGiven; f++) {
+    const s = given.frameStrength[f]!;
+    if (s <= 0) continue;
+    for (let c = 0; c < C; c++) {
+      const at = (c * T + f) * plane;
+      const from = (c * ownT + f) * plane;
+      for (let i = 0; i < plane; i++) out[at + i] = (1 - s) * out[at + i]! + s * own.data[from + i]!;
+    }
+  }
+  return Tensor.from(out, pixels.shape);
 }
 
 /** Given frames follow the straight path from their clean value to the same noise the free frames started from. */

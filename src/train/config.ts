@@ -17,6 +17,8 @@ export interface TrainConfig {
   seed: number;
   /** Architecture preset for a fresh model: 'world' (the bundled model's) or 'tiny' (tests). */
   preset: string;
+  /** Architecture fields that replace the preset's for a fresh model, e.g. {"vae": {"latentChannels": 16}}. */
+  model: ModelOverrides;
   /** Start from this model folder (fine-tuning / continuing on a new machine with a fresh optimizer). */
   initFrom: string | null;
   /** DiT runs: the frozen VAE, as a model folder or a vae/ component folder. */
@@ -42,6 +44,27 @@ export interface TrainConfig {
 }
 
 type Json = Record<string, unknown>;
+
+/** Per-component architecture overrides; each component's own constructor checks the values. */
+export interface ModelOverrides {
+  vae?: Record<string, unknown>;
+  transformer?: Record<string, unknown>;
+  textEncoder?: Record<string, unknown>;
+}
+
+const MODEL_COMPONENTS = ['vae', 'transformer', 'textEncoder'] as const;
+
+function parseModelOverrides(v: unknown, path: string): ModelOverrides {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalidArgument(path, 'expected {"vae"?: {...}, "transformer"?: {...}, "textEncoder"?: {...}}');
+  const out: ModelOverrides = {};
+  for (const [k, fields] of Object.entries(v as Json)) {
+    if (!(MODEL_COMPONENTS as readonly string[]).includes(k)) throw invalidArgument(`${path}.${k}`, `expected one of ${MODEL_COMPONENTS.join(', ')}`);
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw invalidArgument(`${path}.${k}`, 'expected an object of architecture fields');
+    out[k as keyof ModelOverrides] = { ...(fields as Json) };
+  }
+  return out;
+}
 
 function num(obj: Json, key: string, path: string, { min = -Infinity, max = Infinity, int = false, def }: { min?: number; max?: number; int?: boolean; def?: number } = {}): number {
   const v = obj[key] ?? def;
@@ -92,6 +115,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
     runDir: str(j, 'runDir', file)!,
     seed: num(j, 'seed', file, { min: 0, int: true, def: 0 }),
     preset: str(j, 'preset', file, 'world')!,
+    model: parseModelOverrides(j.model, `${file}.model`),
     initFrom: str(j, 'initFrom', file, null),
     vaeFrom: str(j, 'vaeFrom', file, null),
     textPretrainSteps: num(j, 'textPretrainSteps', file, { min: 0, int: true, def: 0 }),

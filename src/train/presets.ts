@@ -50,6 +50,20 @@ export const WORLD_PRESET: ModelPreset = {
 
 export const PRESETS: Record<string, ModelPreset> = { world: WORLD_PRESET, tiny: TINY_PRESET };
 
+/**
+ * The preset with a run config's architecture overrides applied. The transformer always takes its latent
+ * channels from the VAE, so widening the latent is one field.
+ */
+export function resolvePreset(name: string, overrides: { vae?: object; transformer?: object; textEncoder?: object } = {}): ModelPreset {
+  const base = presetByName(name);
+  const vae = { ...base.vae, ...overrides.vae } as Partial<VaeConfig>;
+  const transformer = { ...base.transformer, ...overrides.transformer } as Partial<DiTConfig>;
+  if (vae.latentChannels !== undefined && (overrides.transformer as Partial<DiTConfig> | undefined)?.latentChannels === undefined) {
+    transformer.latentChannels = vae.latentChannels;
+  }
+  return { ...base, vae, transformer, textEncoder: { ...base.textEncoder, ...overrides.textEncoder } };
+}
+
 export function presetByName(name: string): ModelPreset {
   const p = PRESETS[name];
   if (!p) throw invalidArgument('preset', `expected one of ${Object.keys(PRESETS).join(', ')}, got ${JSON.stringify(name)}`);

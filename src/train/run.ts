@@ -20,7 +20,7 @@ import { runTrainingLoop, type LoopResult, type TrainTask } from './loop.js';
 import { DitTask, VaeTask, type ClipSource } from './tasks.js';
 import { FolderClipSource, WorldClipSource } from './sources.js';
 import { buildRandomModel, saveBuiltModel, type BuiltModel } from './init.js';
-import { presetByName } from './presets.js';
+import { resolvePreset } from './presets.js';
 import { pretrainTextEncoder } from './text-pretrain.js';
 import { loadLatestCheckpoint } from './checkpoint.js';
 
@@ -65,7 +65,7 @@ export function calibrateLatents(vae: CausalVideoVAE, source: ClipSource, config
 
 export async function runTraining(config: TrainConfig, opts: RunOptions = {}): Promise<LoopResult> {
   await mkdir(config.runDir, { recursive: true });
-  const preset = presetByName(config.preset);
+  const preset = resolvePreset(config.preset, config.model);
   const telemetry = new Telemetry(config.runDir, { title: `${config.task} training loss` });
   const onLog = (record: Record<string, number>) => {
     const { step, ...rest } = record;

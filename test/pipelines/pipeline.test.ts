@@ -100,9 +100,33 @@ test('extension keeps the given frames at the head', async () => {
   for (let i = 0; i < context; i++) assert.ok(maxAbsDiff(frame(res.clip, i), frame(rec, i)) <= 2, `frame ${i}`);
 });
 
-test('loop conditions pin both ends', async () => {
-  const res = await pipe.generate(request({ conditions: loopConditions(gradientImage(32, 32)) }));
+/** A still image held for `frames` frames: what loop conditions describe. */
+function holdStill(image: VideoClip, frames: number): VideoClip {
+  const n = image.data.length;
+  return { ...image, frames, data: new Uint8Array(frames * n).map((_, i) => image.data[i % n]!) };
+}
+
+test('loop: the last frame, decoded after generated frames, is still the loop image as the VAE reconstructs it', async () => {
+  const image = gradientImage(32, 32);
+  const res = await pipe.generate(request({ conditions: loopConditions(image) }));
   assert.equal(res.clip.frames, 9);
+  const expected = reconstruct(holdStill(image, 9));
+  for (const f of [0, 8]) {
+    assert.ok(maxAbsDiff(frame(res.clip, f), frame(expected, f)) <= 2, `frame ${f} differs by ${maxAbsDiff(frame(res.clip, f), frame(expected, f))}`);
+  }
+  // the frames between are generated, not copies of the image
+  assert.ok(maxAbsDiff(frame(res.clip, 4), frame(expected, 4)) > 2);
+});
+
+test('a condition at strength 0.5 moves its frame only part of the way to the given one', async () => {
+  const image = gradientImage(32, 32);
+  const free = await pipe.generate(request());
+  const half = await pipe.generate(request({ conditions: loopConditions(image, 0.5) }));
+  const full = reconstruct(holdStill(image, 9));
+  const last = 8;
+  const toFull = maxAbsDiff(frame(half.clip, last), frame(full, last));
+  assert.ok(toFull > 2, 'a half-strength frame is not pasted');
+  assert.ok(toFull < maxAbsDiff(frame(free.clip, last), frame(full, last)), 'but it is closer to the given frame than an unconditioned one');
 });
 
 test('outputs longer than one pass are made by extension', async () => {

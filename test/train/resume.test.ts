@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Rng, Tensor, mseLoss } from '../../src/engine/index.js';
 import { Linear, Module } from '../../src/nn/index.js';
 import { CausalVideoVAE } from '../../src/models/vae/index.js';
-import { TINY_PRESET } from '../../src/train/presets.js';
+import { TINY_PRESET, WORLD_PRESET, resolvePreset } from '../../src/train/presets.js';
 import { parseTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { runTraining } from '../../src/train/run.js';
 import { runTrainingLoop, type TrainTask } from '../../src/train/loop.js';
@@ -153,10 +153,22 @@ test('config errors name the field', () => {
     [{ ...ditConfig('x'), data: { buckets: [] } }, /data\.buckets/],
     [{ ...ditConfig('x'), data: { buckets: [{ width: 33, height: 32, frames: 1 }] } }, /buckets\[0\]/],
     [{ ...ditConfig('x'), vaeFrom: null }, /vaeFrom/],
+    [{ ...ditConfig('x'), model: { unet: {} } }, /model\.unet: expected one of vae, transformer, textEncoder/],
+    [{ ...ditConfig('x'), model: { vae: 16 } }, /model\.vae: expected an object/],
   ];
   for (const [json, re] of cases) {
     assert.throws(() => parseTrainConfig(json, 'cfg'), (e: unknown) => e instanceof TesseraError && re.test(e.message));
   }
+});
+
+test('architecture overrides replace preset fields, and the transformer follows the VAE latent width', () => {
+  const p = resolvePreset('world', { vae: { latentChannels: 16, channels: [48, 64, 96] }, textEncoder: { layers: 3 } });
+  assert.equal(p.vae.latentChannels, 16);
+  assert.deepEqual(p.vae.channels, [48, 64, 96]);
+  assert.equal(p.transformer.latentChannels, 16);
+  assert.equal(p.transformer.hiddenSize, WORLD_PRESET.transformer.hiddenSize);
+  assert.equal(p.textEncoder.layers, 3);
+  assert.equal(WORLD_PRESET.transformer.latentChannels, 8, 'the shared preset is not modified');
 });
 
 export type { TrainConfig };
