@@ -41,8 +41,14 @@ export function formatReport(report: EvalReport): string {
     out.push(...[fmt('all', d.all), fmt('seen', d.seen), fmt('held-out', d.heldOut)].filter((l): l is string => l !== null));
     out.push('');
   }
+  const v = report.vae;
+  if (v) {
+    const held = v.heldOutPsnr === null ? '' : `, held-out scenes ${v.heldOutPsnr.toFixed(2)}`;
+    out.push(`VAE reconstruction of ${v.clips} rendered clips: ${v.psnr.toFixed(2)} dB PSNR (first frame ${v.firstFramePsnr.toFixed(2)}, last frame ${v.lastFramePsnr.toFixed(2)}${held})`);
+    out.push('');
+  }
   const t = report.timings;
-  out.push(`time: ${t.totalSeconds.toFixed(1)} s (generate ${t.generateSeconds.toFixed(1)}, judge ${t.judgeSeconds.toFixed(1)}, distance ${t.distanceSeconds.toFixed(1)})`);
+  out.push(`time: ${t.totalSeconds.toFixed(1)} s (generate ${t.generateSeconds.toFixed(1)}, judge ${t.judgeSeconds.toFixed(1)}, distance ${t.distanceSeconds.toFixed(1)}, vae ${t.vaeSeconds.toFixed(1)})`);
   for (const note of report.notes) out.push(`note: ${note}`);
   return `${out.join('\n')}\n`;
 }

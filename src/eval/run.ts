@@ -16,6 +16,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkAborted, type ProgressCallback } from '../progress.js';
 import type { VideoClip } from '../media/types.js';
+import { frameView } from '../media/types.js';
+import { psnr8 } from '../media/metrics.js';
+import { noGrad } from '../engine/index.js';
+import { videosToTensor, tensorToVideo, type CausalVideoVAE } from '../models/vae/index.js';
 import type { GenerationRequest, TesseraPipeline } from '../pipelines/index.js';
 import { judgeClip, type JudgeScores } from '../world/judge.js';
 import { renderScene } from '../world/render.js';
@@ -85,12 +89,29 @@ export interface EvalReport {
    * FVD (I3D on Kinetics); compare only runs with the same classifier and the same number of clips.
    */
   distance: { all: DistanceSummary | null; seen: DistanceSummary | null; heldOut: DistanceSummary | null } | null;
-  timings: { generateSeconds: number; judgeSeconds: number; distanceSeconds: number; totalSeconds: number };
+  /** The video compression network alone: rendered clips of the prompts' scenes, encoded and decoded. */
+  vae: VaeSummary | null;
+  timings: { generateSeconds: number; judgeSeconds: number; distanceSeconds: number; vaeSeconds: number; totalSeconds: number };
   notes: string[];
   results: SampleResult[];
 }
 
+/** PSNR in dB of VAE reconstructions (mean over clips of each clip's PSNR over all its frames). */
+export interface VaeSummary {
+  clips: number;
+  psnr: number;
+  heldOutPsnr: number | null;
+  /** Frame 0 is encoded alone; the last frame shows whether quality holds to the end of the clip. */
+  firstFramePsnr: number;
+  lastFramePsnr: number;
+}
+
+/** Encodes and decodes a clip with the model's VAE. */
+export type ClipReconstructor = (clip: VideoClip) => VideoClip;
+
 export interface EvalOptions {
+  /** Also measure the VAE on the rendered reference clips (first seed). */
+  reconstruct?: ClipReconstructor | null;
   /** Default [0, 1]. */
   seeds?: number[];
   /** Feature extractor for the distance; null or absent: no distance. */
@@ -157,12 +178,14 @@ export async function evaluate(prompts: readonly EvalPrompt[], generate: ClipGen
   const classifier = opts.classifier ?? null;
   const judgeReference = opts.judgeReference ?? true;
   const started = performance.now();
-  const timings = { generateSeconds: 0, judgeSeconds: 0, distanceSeconds: 0, totalSeconds: 0 };
+  const timings = { generateSeconds: 0, judgeSeconds: 0, distanceSeconds: 0, vaeSeconds: 0, totalSeconds: 0 };
   const results: SampleResult[] = [];
   const reference: { scores: SampleScores; held_out: boolean }[] = [];
   const features: Features = { generated: [], reference: [], heldOut: [] };
   const total = prompts.length * seeds.length;
   const notes: string[] = [];
+  const reconstruct = opts.reconstruct ?? null;
+  const recon: { all: number; first: number; last: number; held_out: boolean }[] = [];
 
   for (const prompt of prompts) {
     for (const [k, seed] of seeds.entries()) {
@@ -174,10 +197,17 @@ export async function evaluate(prompts: readonly EvalPrompt[], generate: ClipGen
 
       t = performance.now();
       const scores = sampleScores(judgeClip(clip, prompt.spec));
-      const needReference = classifier !== null || (judgeReference && k === 0);
+      const needReference = classifier !== null || ((judgeReference || reconstruct !== null) && k === 0);
       const refClip = needReference ? renderScene(referenceSpec(prompt.spec, clip, seed)) : null;
       if (judgeReference && k === 0) reference.push({ scores: sampleScores(judgeClip(refClip!, prompt.spec)), held_out: prompt.held_out });
       timings.judgeSeconds += (performance.now() - t) / 1000;
+      if (reconstruct && k === 0) {
+        t = performance.now();
+        const rec = reconstruct(refClip!);
+        const last = refClip!.frames - 1;
+        recon.push({ all: psnr8(rec.data, refClip!.data), first: psnr8(frameView(rec, 0), frameView(refClip!, 0)), last: psnr8(frameView(rec, last), frameView(refClip!, last)), held_out: prompt.held_out });
+        timings.vaeSeconds += (performance.now() - t) / 1000;
+      }
 
       const result: SampleResult = {
         id: prompt.id, seed, held_out: prompt.held_out, level: prompt.level, objects: prompt.objects, scores, generateSeconds,
@@ -237,6 +267,13 @@ export async function evaluate(prompts: readonly EvalPrompt[], generate: ClipGen
     },
     reference: reference.length > 0 ? { all: refWhere(() => true)!, seen: refWhere((r) => !r.held_out), heldOut: refWhere((r) => r.held_out) } : null,
     distance,
+    vae: recon.length > 0 ? {
+      clips: recon.length,
+      psnr: meanOf(recon.map((r) => r.all))!,
+      heldOutPsnr: meanOf(recon.filter((r) => r.held_out).map((r) => r.all)),
+      firstFramePsnr: meanOf(recon.map((r) => r.first))!,
+      lastFramePsnr: meanOf(recon.map((r) => r.last))!,
+    } : null,
     timings,
     notes,
     results,
@@ -256,6 +293,11 @@ export function pipelineGenerator(pipeline: TesseraPipeline, overrides: Partial<
     };
     return (await pipeline.generate(request, { signal })).clip;
   };
+}
+
+/** Encode (mean) and decode in chunks, as the pipelines do. */
+export function vaeReconstructor(vae: CausalVideoVAE): ClipReconstructor {
+  return (clip) => ({ ...tensorToVideo(noGrad(() => vae.decodeChunked(vae.encodeChunked(videosToTensor([clip])).mean))), fps: clip.fps });
 }
 
 /** Renders each prompt's own scene: the "generator" a perfect model would be (tests, judge ceilings). */
@@ -316,6 +358,7 @@ export function flattenReport(report: EvalReport, prefix = 'eval/'): Record<stri
   put('seen_accuracy', report.scores.seen?.accuracy);
   put('heldout_accuracy', report.scores.heldOut?.accuracy);
   put('distance', report.distance?.all?.distance);
+  put('vae_psnr', report.vae?.psnr);
   put('seconds', report.timings.totalSeconds);
   return out;
 }

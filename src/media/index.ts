@@ -1,6 +1,7 @@
 /** Media input/output: clips to and from files and bytes (ffmpeg for video codecs, sharp for images). */
 export type { VideoClip, ImageRgb } from './types.js';
 export { clipByteLength, frameView } from './types.js';
+export { psnr8 } from './metrics.js';
 export type { MediaFormat } from './formats.js';
 export { MIME_TYPES, SUPPORTED_EXTENSIONS, formatFromPath, isMediaFormat } from './formats.js';
 export type { EncodeOptions, SpritesheetOptions, ThumbnailOptions } from './write.js';

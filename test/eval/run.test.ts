@@ -14,7 +14,7 @@ import { saveModel } from '../../src/models/index.js';
 import { TextEncoder, buildWordLevelTokenizer } from '../../src/models/text/index.js';
 import { CausalVideoVAE } from '../../src/models/vae/index.js';
 import { loadPipeline } from '../../src/pipelines/index.js';
-import { pipelineGenerator } from '../../src/eval/run.js';
+import { pipelineGenerator, vaeReconstructor } from '../../src/eval/run.js';
 
 /** A tiny untrained classifier: the distance math does not need a trained one to be 0 on identical clips. */
 function tinyClassifier(): WorldClassifier {
@@ -111,6 +111,19 @@ test('a tiny random model through its pipeline: the report has every group and a
     assert.ok(report.distance!.all!.distance > 0, 'noise from an untrained model is not the rendered scene');
     assert.equal(report.distance!.all!.clips, 4);
     assert.ok(report.reference!.all.accuracy! > report.scores.all.accuracy!, 'the rendered clips grade better than noise');
+    assert.equal(report.vae, null, 'no VAE measurement unless asked');
+
+    // the VAE measured on the rendered clips of the same scenes, once per prompt
+    const withVae = await evaluate(prompts, pipelineGenerator(pipeline, { width: 32, height: 32, frames: 5, steps: 1 }), {
+      seeds: [0], judgeReference: false, reconstruct: vaeReconstructor(pipeline.parts.vae),
+    });
+    assert.equal(withVae.vae!.clips, 2);
+    assert.ok(withVae.vae!.heldOutPsnr !== null);
+    for (const v of [withVae.vae!.psnr, withVae.vae!.firstFramePsnr, withVae.vae!.lastFramePsnr]) assert.ok(Number.isFinite(v) && v > 0 && v < 40, `psnr ${v}`);
+    assert.match(formatReport(withVae), /VAE reconstruction of 2 rendered clips/);
+    // a perfect reconstructor is infinitely close; the report says so rather than averaging noise in
+    const exact = await evaluate(prompts.slice(0, 1), greyGenerator, { seeds: [0], judgeReference: false, reconstruct: (c) => c });
+    assert.equal(exact.vae!.psnr, Infinity);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -17,6 +17,7 @@ interface EvalFlags {
   classifier?: string;
   distance: boolean;
   reference: boolean;
+  vae: boolean;
   out?: string;
   quiet?: boolean;
 }
@@ -44,6 +45,7 @@ export function registerEval(program: Command): void {
     .option('--classifier <dir>', 'world classifier for the distance (default: models/world-classifier)')
     .option('--no-distance', 'skip the Frechet distance')
     .option('--no-reference', 'skip grading rendered reference clips (the judge\'s ceiling)')
+    .option('--no-vae', 'skip measuring the VAE\'s reconstruction of the rendered clips')
     .option('--out <file>', 'also write the JSON report to this file')
     .option('--json', 'print the report as one JSON object on stdout')
     .option('--quiet', 'no progress bar')
@@ -52,7 +54,7 @@ export function registerEval(program: Command): void {
       const { loadPipeline, packageRoot } = await import('../../pipelines/index.js');
       const { readPromptFile } = await import('../../eval/prompts.js');
       const { loadClassifier } = await import('../../eval/classifier.js');
-      const { defaultClassifier, evaluate, pipelineGenerator, selectSubset } = await import('../../eval/run.js');
+      const { defaultClassifier, evaluate, pipelineGenerator, selectSubset, vaeReconstructor } = await import('../../eval/run.js');
       const { formatReport } = await import('../../eval/report.js');
       const { createProgressBar } = await import('../progress-bar.js');
 
@@ -73,7 +75,7 @@ export function registerEval(program: Command): void {
       let report;
       try {
         report = await evaluate(prompts, pipelineGenerator(pipeline, overrides), {
-          seeds, classifier, judgeReference: flags.reference, onProgress: bar.onProgress, signal: abort.signal,
+          seeds, classifier, judgeReference: flags.reference, reconstruct: flags.vae ? vaeReconstructor(pipeline.parts.vae) : null, onProgress: bar.onProgress, signal: abort.signal,
         });
       } finally {
         bar.finish();
