@@ -30,6 +30,26 @@ export function buildRandomModel(preset: ModelPreset, seed = 0): BuiltModel {
   return { vae, transformer, textEncoder, tokenizer };
 }
 
+/**
+ * A transformer for a VAE with another latent width (a retrained, wider VAE): every tensor whose name and shape
+ * still fit is kept, the rest (the patch embedding in, the final projection out) start fresh. Returns the names
+ * of the fresh ones.
+ */
+export function adaptTransformerToVae(model: BuiltModel, seed = 0): string[] {
+  const latentChannels = model.vae.config.latentChannels;
+  if (model.transformer.config.latentChannels === latentChannels) return [];
+  const adapted = new DiT({ ...model.transformer.config, latentChannels }, new Rng(seed).fork('transformer.adapt'));
+  const old = model.transformer.stateDict();
+  const fresh: string[] = [];
+  for (const [name, target] of adapted.stateDict()) {
+    const source = old.get(name);
+    if (source && source.shape.length === target.shape.length && source.shape.every((d, i) => d === target.shape[i])) target.data.set(source.data);
+    else fresh.push(name);
+  }
+  model.transformer = adapted;
+  return fresh;
+}
+
 export async function saveBuiltModel(dir: string, model: BuiltModel, preset: Pick<ModelPreset, 'capabilities' | 'scheduler'>, dtype: WritableDType = 'F32'): Promise<void> {
   await savePipelineFolder(
     dir,

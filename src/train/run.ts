@@ -19,7 +19,7 @@ import type { TrainConfig } from './config.js';
 import { runTrainingLoop, type LoopResult, type TrainTask } from './loop.js';
 import { DitTask, VaeTask, type ClipSource } from './tasks.js';
 import { FolderClipSource, WorldClipSource } from './sources.js';
-import { buildRandomModel, saveBuiltModel, type BuiltModel } from './init.js';
+import { adaptTransformerToVae, buildRandomModel, saveBuiltModel, type BuiltModel } from './init.js';
 import { resolvePreset } from './presets.js';
 import { pretrainTextEncoder } from './text-pretrain.js';
 import { loadLatestCheckpoint } from './checkpoint.js';
@@ -112,6 +112,10 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
       model = buildRandomModel(preset, config.seed);
     }
     if (config.vaeFrom) model.vae = await loadVae(config.vaeFrom);
+    const fresh = adaptTransformerToVae(model, config.seed);
+    if (fresh.length > 0) {
+      process.stderr.write(`train: the VAE has ${model.vae.config.latentChannels} latent channels; transformer tensors started fresh: ${fresh.join(', ')}\n`);
+    }
     if (config.textPretrainSteps > 0 && !(await loadLatestCheckpoint(config.runDir))) {
       const accuracy = pretrainTextEncoder(model.textEncoder, model.tokenizer, {
         steps: config.textPretrainSteps, seed: config.seed, captionLevels: config.data.captionLevels, onProgress: opts.onProgress,
