@@ -17,8 +17,16 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define TESSERA_GEMM_RELAX() _mm_pause()
+#else
+#define TESSERA_GEMM_RELAX() std::this_thread::yield()
+#endif
 
 #include "gemm_kernels.h"
 #include "threadpool.h"
@@ -183,6 +191,29 @@ void scale_c(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
   }
 }
 
+// C[0..mb, 0..nb) = packed A (mb rows) x packed B (nb columns) + beta * C: every register tile, edges through
+// a scratch tile.
+void multiply_block(const GemmKernel& K, int64_t kc, const float* packed_a, int64_t mb, const float* packed_b,
+                    int64_t nb, float* c, int64_t ldc, float beta) {
+  const int mr = K.mr, nr = K.nr;
+  alignas(64) float scratch[kMaxMicroTile];
+  for (int64_t ir = 0; ir < mb; ir += mr) {
+    const float* a_panel = packed_a + ir * kc;
+    const int rows = int(std::min<int64_t>(mr, mb - ir));
+    for (int64_t jr = 0; jr < nb; jr += nr) {
+      const float* b_panel = packed_b + jr * kc;
+      float* c_tile = c + ir * ldc + jr;
+      const int cols = int(std::min<int64_t>(nr, nb - jr));
+      if (rows == mr && cols == nr) {
+        K.micro(kc, a_panel, b_panel, c_tile, ldc, beta);
+      } else {
+        K.micro(kc, a_panel, b_panel, scratch, nr, 0.0f);
+        merge_tile(scratch, nr, rows, cols, beta, c_tile, ldc);
+      }
+    }
+  }
+}
+
 // The blocked product with B supplied by `pack_b_block(p0, kc, j0, nb, nr, dst)`, which writes rows
 // [p0, p0+kc) x columns [j0, j0+nb) of op(B) as nr-column panels (the layout of pack_b). Ordinary products pack
 // a strided matrix; convolutions pack straight from the padded input (no unfolded copy).
@@ -197,7 +228,6 @@ void gemm_blocked_with(const GemmKernel& K, bool ta, int64_t m, int64_t n, int64
   const int64_t n_block = std::min<int64_t>(K.n_block, (n + nr - 1) / nr * nr);
   float* packed_a = t_packed_a.get(size_t(m_block) * kc_max);
   float* packed_b = t_packed_b.get(size_t(n_block) * kc_max);
-  alignas(64) float scratch[kMaxMicroTile];
 
   for (int64_t i0 = 0; i0 < m; i0 += m_block) {
     const int64_t mb = std::min(m_block, m - i0);
@@ -208,21 +238,7 @@ void gemm_blocked_with(const GemmKernel& K, bool ta, int64_t m, int64_t n, int64
       for (int64_t j0 = 0; j0 < n; j0 += n_block) {
         const int64_t nb = std::min(n_block, n - j0);
         pack_b_block(p0, kc, j0, nb, nr, packed_b);
-        for (int64_t ir = 0; ir < mb; ir += mr) {
-          const float* a_panel = packed_a + ir * kc;
-          const int rows = int(std::min<int64_t>(mr, mb - ir));
-          for (int64_t jr = 0; jr < nb; jr += nr) {
-            const float* b_panel = packed_b + jr * kc;
-            float* c_tile = c + (i0 + ir) * ldc + j0 + jr;
-            const int cols = int(std::min<int64_t>(nr, nb - jr));
-            if (rows == mr && cols == nr) {
-              K.micro(kc, a_panel, b_panel, c_tile, ldc, beta_block);
-            } else {
-              K.micro(kc, a_panel, b_panel, scratch, nr, 0.0f);
-              merge_tile(scratch, nr, rows, cols, beta_block, c_tile, ldc);
-            }
-          }
-        }
+        multiply_block(K, kc, packed_a, mb, packed_b, nb, c + i0 * ldc + j0, ldc, beta_block);
       }
     }
   }
@@ -256,11 +272,80 @@ void gemm_blocked(const GemmKernel& K, bool ta, bool tb, int64_t m, int64_t n, i
 // Below this many flops a product runs on one thread: waking the pool costs a few microseconds.
 constexpr double kParallelMinFlops = 4e6;
 
+// Packed op(B) of a whole product, shared by the threads that split its rows. One product at a time uses it
+// (the mutex); a product that finds it taken packs privately instead.
+std::mutex g_shared_b_mutex;
+PackBuffer g_shared_b;
+
+// Columns of B packed per claim: wide enough that each row of B is read in runs of 512 bytes.
+constexpr int64_t kSharedPanelsPerClaim = 4;
+
+// Rows split between the threads as in gemm_parallel, but op(B) is packed once, not once per thread: for each
+// k block, every thread claims groups of panels from a counter and packs them, then waits until the whole block
+// row is packed (a wait only on threads that are packing right now, so it cannot deadlock even when one thread
+// ends up running every part), then multiplies its own rows against it. Each k block has its own region, so no
+// packed panel is overwritten while another thread may still read it.
+bool gemm_parallel_shared_b(const GemmKernel& K, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+                            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                            int64_t ldc, int64_t parts) {
+  std::unique_lock<std::mutex> lock(g_shared_b_mutex, std::try_to_lock);
+  if (!lock.owns_lock()) return false;
+  const int mr = K.mr, nr = K.nr;
+  const int64_t kc_max = std::min<int64_t>(K.kc, k);
+  const int64_t n_block = std::min<int64_t>(K.n_block, (n + nr - 1) / nr * nr);
+  const int64_t panels = (n + nr - 1) / nr;
+  const int64_t n_pad = panels * nr;
+  const int64_t k_blocks = (k + kc_max - 1) / kc_max;
+  const int64_t claims = (panels + kSharedPanelsPerClaim - 1) / kSharedPanelsPerClaim;
+  float* shared = g_shared_b.get(size_t(k) * size_t(n_pad));
+  std::vector<std::atomic<int64_t>> next_claim(k_blocks), panels_done(k_blocks);
+  for (int64_t i = 0; i < k_blocks; i++) next_claim[i].store(0), panels_done[i].store(0);
+  const int64_t tiles = (m + mr - 1) / mr;
+
+  parallel_for(parts, 1, [&](int64_t first, int64_t last) {
+    for (int64_t part = first; part < last; part++) {
+      const int64_t begin = std::min(m, tiles * part / parts * mr);
+      const int64_t end = std::min(m, tiles * (part + 1) / parts * mr);
+      const int64_t mb = end - begin;
+      float* packed_a = t_packed_a.get(size_t((mb + mr - 1) / mr * mr) * kc_max);
+      for (int64_t kb = 0; kb < k_blocks; kb++) {
+        const int64_t p0 = kb * kc_max;
+        const int64_t kc = std::min(kc_max, k - p0);
+        float* block_row = shared + p0 * n_pad;  // kc x n_pad: panel q at q * nr * kc
+        for (int64_t g; (g = next_claim[kb].fetch_add(1, std::memory_order_relaxed)) < claims;) {
+          const int64_t q0 = g * kSharedPanelsPerClaim, q1 = std::min(panels, q0 + kSharedPanelsPerClaim);
+          const int64_t j0 = q0 * nr, cols = std::min(n, q1 * nr) - j0;
+          pack_b(tb, tb ? b + j0 * ldb + p0 : b + p0 * ldb + j0, ldb, kc, cols, nr, block_row + q0 * nr * kc);
+          panels_done[kb].fetch_add(q1 - q0, std::memory_order_release);
+        }
+        if (mb <= 0) continue;
+        const float beta_block = p0 == 0 ? beta : 1.0f;
+        pack_a(ta, ta ? a + p0 * lda + begin : a + begin * lda + p0, lda, mb, kc, alpha, mr, packed_a);
+        for (int spins = 0; panels_done[kb].load(std::memory_order_acquire) < panels; spins++) {
+          if (spins < 1024) TESSERA_GEMM_RELAX();
+          else std::this_thread::yield();
+        }
+        for (int64_t j0 = 0; j0 < n; j0 += n_block) {
+          const int64_t nb = std::min(n_block, n - j0);
+          multiply_block(K, kc, packed_a, mb, block_row + j0 * kc, nb, c + begin * ldc + j0, ldc, beta_block);
+        }
+      }
+    }
+  });
+  return true;
+}
+
 void gemm_parallel(const GemmKernel& K, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
                    const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   const int threads = in_parallel_region() ? 1 : pool_threads();
   if (threads == 1 || 2.0 * double(m) * double(n) * double(k) < kParallelMinFlops)
     return gemm_blocked(K, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  // Row parts that fit one m block share a single packing of B (the common transformer shapes).
+  if (m >= n && k > 0 && alpha != 0.0f && (m + threads - 1) / threads <= K.m_block &&
+      !(m == 1 && !ta && tb) &&
+      gemm_parallel_shared_b(K, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                             std::min<int64_t>(threads, (m + K.mr - 1) / K.mr)))
+    return;
   // Split the longer of M and N into one part per thread, on register-tile boundaries. Each part is an
   // independent product with its own packing (the shared operand is packed twice, O(k*n) next to
   // O(m*n*k/threads) flops), so threads never synchronise inside it and each keeps its B block in its own L2.

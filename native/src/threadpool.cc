@@ -101,7 +101,9 @@ class Pool {
   }
 
   void worker_loop() {
-    uint32_t seen = gen_of(claim_.load());
+    // Generation 0 is the empty pool; a worker that starts after the first job was published must still see
+    // it as new (reading the current generation here would skip that job and leave it to the caller alone).
+    uint32_t seen = 0;
     for (;;) {
       uint32_t gen = wait_for_job(seen);
       if (stop_.load()) return;
