@@ -131,6 +131,9 @@ export async function runTrainingLoop(task: TrainTask, config: LoopConfig, event
   let stoppedBy: LoopResult['stoppedBy'] = 'done';
 
   while (step < lastStep) {
+    // A step runs without touching the event loop; yield once so a SIGINT/SIGTERM handler can run and stop
+    // the run after this step, not at the next checkpoint's file I/O.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (events.signal?.aborted) {
       stoppedBy = 'signal';
       break;
