@@ -42,13 +42,19 @@ async function loadVae(path: string): Promise<CausalVideoVAE> {
   return CausalVideoVAE.fromPretrained(dir);
 }
 
+/** The bucket with the most pixels: the VAE is calibrated and measured on the clips hardest to reconstruct. */
+function largestBucket(config: TrainConfig): TrainConfig['data']['buckets'][number] {
+  const volume = (b: { width: number; height: number; frames: number }) => b.width * b.height * b.frames;
+  return config.data.buckets.reduce((best, b) => (volume(b) > volume(best) ? b : best));
+}
+
 /**
  * Sets the VAE's latent normalisation from data: the diffusion model wants latents near zero mean and unit
  * variance, whatever scale the encoder happened to learn.
  */
 export function calibrateLatents(vae: CausalVideoVAE, source: ClipSource, config: TrainConfig): Promise<{ shift: number; scale: number }> {
   return (async () => {
-    const bucket = config.data.buckets.find((b) => b.frames > 1) ?? config.data.buckets[0]!;
+    const bucket = largestBucket(config);
     const { clips } = await source.nextBatch(bucket, 8);
     const z = noGrad(() => vae.encode(videosToTensor(clips)).mean);
     let sum = 0;
@@ -86,7 +92,7 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
       vae.config.shiftFactor = shift;
       vae.config.scalingFactor = scale;
       await vae.savePretrained(join(exportDir, 'vae'));
-      const bucket = config.data.buckets.find((b) => b.frames > 1) ?? config.data.buckets[0]!;
+      const bucket = largestBucket(config);
       const { clips } = await new WorldClipSource({ buckets: [bucket], seed: 4242 }).nextBatch(bucket, 4);
       const x = videosToTensor(clips);
       const rec = noGrad(() => vae.decode(vae.encode(x).mean));

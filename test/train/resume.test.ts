@@ -146,6 +146,17 @@ test('a run that keeps diverging stops with a clear error and keeps its last goo
   for (const [, w] of last!.weights) for (const v of w.data) assert.ok(Number.isFinite(v));
 });
 
+test('an abort from outside the loop (Ctrl-C, SIGTERM) stops the run within a step, not at the next checkpoint', async () => {
+  const runDir = join(work, 'aborted');
+  const controller = new AbortController();
+  // once the loop is running, abort from a macrotask, as a signal handler does
+  const onProgress = (e: { done: number }) => { if (e.done === 1) setImmediate(() => controller.abort()); };
+  const result = await runTrainingLoop(new ToyTask(new Set()), { ...toyLoop(runDir, 400), checkpointEvery: 1000, logEvery: 1000 }, { signal: controller.signal, onProgress });
+  assert.equal(result.stoppedBy, 'signal');
+  assert.ok(result.step <= 2, `stopped at step ${result.step}`);
+  assert.equal((await loadLatestCheckpoint(runDir))?.step, result.step, 'and left a checkpoint of where it stopped');
+});
+
 test('config errors name the field', () => {
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ ...ditConfig('x'), task: 'gan' }, /task: expected "vae" or "dit"/],
