@@ -103,9 +103,17 @@ test('loop: both ends are pinned to the loop image (exactly, in latent space) an
     }
     assert.ok(maxDiff < 1e-4, `latent frame ${t} differs from the loop image's by ${maxDiff}`);
   }
-  // in pixels the first frame is the image; the last is decoded after the generated middle (the decoder is causal)
+  // in pixels both ends are the image as the VAE reproduces it: frame 0 on its own, the last frame in the
+  // context it was encoded in (the held-still clip), although the decoder reaches it after generated frames
   const vaeBest = psnr(frame(reconstruct(image), 0), frame(image, 0));
   assert.ok(psnr(frame(res.clip, 0), frame(image, 0)) >= vaeBest - 0.5);
+  const heldBack = reconstruct(heldStill);
+  const lastToRecon = psnr(frame(res.clip, -1), frame(heldBack, -1));
+  assert.ok(lastToRecon >= 40, `last frame is ${lastToRecon.toFixed(1)} dB from the VAE's reconstruction of it`);
+  // and the loop closes: the last frame is clearly the first one, not some other scene
+  const closes = psnr(frame(res.clip, -1), frame(res.clip, 0));
+  const unrelated = psnr(frame(res.clip, -1), frame(still(99), 0));
+  assert.ok(closes >= unrelated + 3, `last vs first frame ${closes.toFixed(1)} dB, vs an unrelated scene ${unrelated.toFixed(1)} dB`);
 });
 
 test('the default output plays back as a 17-frame clip', async () => {
