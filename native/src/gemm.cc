@@ -279,6 +279,8 @@ PackBuffer g_shared_b;
 
 // Columns of B packed per claim: wide enough that each row of B is read in runs of 512 bytes.
 constexpr int64_t kSharedPanelsPerClaim = 4;
+// Largest shared packing (floats, 32 MB): bigger products pack per thread rather than hold all of B packed.
+constexpr int64_t kSharedMaxFloats = int64_t(8) << 20;
 
 // Rows split between the threads as in gemm_parallel, but op(B) is packed once, not once per thread: for each
 // k block, every thread claims groups of panels from a counter and packs them, then waits until the whole block
@@ -297,6 +299,7 @@ bool gemm_parallel_shared_b(const GemmKernel& K, bool ta, bool tb, int64_t m, in
   const int64_t n_pad = panels * nr;
   const int64_t k_blocks = (k + kc_max - 1) / kc_max;
   const int64_t claims = (panels + kSharedPanelsPerClaim - 1) / kSharedPanelsPerClaim;
+  if (k * n_pad > kSharedMaxFloats) return false;
   float* shared = g_shared_b.get(size_t(k) * size_t(n_pad));
   std::vector<std::atomic<int64_t>> next_claim(k_blocks), panels_done(k_blocks);
   for (int64_t i = 0; i < k_blocks; i++) next_claim[i].store(0), panels_done[i].store(0);
