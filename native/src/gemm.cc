@@ -21,12 +21,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define TESSERA_GEMM_RELAX() _mm_pause()
-#else
-#define TESSERA_GEMM_RELAX() std::this_thread::yield()
-#endif
 
 #include "gemm_kernels.h"
 #include "threadpool.h"
@@ -325,7 +319,7 @@ bool gemm_parallel_shared_b(const GemmKernel& K, bool ta, bool tb, int64_t m, in
         const float beta_block = p0 == 0 ? beta : 1.0f;
         pack_a(ta, ta ? a + p0 * lda + begin : a + begin * lda + p0, lda, mb, kc, alpha, mr, packed_a);
         for (int spins = 0; panels_done[kb].load(std::memory_order_acquire) < panels; spins++) {
-          if (spins < 1024) TESSERA_GEMM_RELAX();
+          if (spins < 1024) cpu_relax();
           else std::this_thread::yield();
         }
         for (int64_t j0 = 0; j0 < n; j0 += n_block) {

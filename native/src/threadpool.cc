@@ -17,12 +17,6 @@
 #include <mutex>
 #include <thread>
 #include <vector>
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define TESSERA_CPU_RELAX() _mm_pause()
-#else
-#define TESSERA_CPU_RELAX() std::this_thread::yield()
-#endif
 
 namespace tessera {
 namespace {
@@ -72,7 +66,7 @@ class Pool {
     // A worker still running a range may share this core with us (a loaded machine, or more threads than
     // cores): spin only briefly, then yield so it can finish.
     for (int spins = 0; done_.load(std::memory_order_acquire) < chunks; spins++) {
-      if (spins < 256) TESSERA_CPU_RELAX();
+      if (spins < 256) cpu_relax();
       else std::this_thread::yield();
     }
   }
@@ -118,7 +112,7 @@ class Pool {
     for (int i = 1;; i++) {
       uint32_t gen = gen_of(claim_.load(std::memory_order_acquire));
       if (gen != seen || stop_.load(std::memory_order_relaxed)) return gen;
-      TESSERA_CPU_RELAX();
+      cpu_relax();
       if (i % 64 == 0) {
         if (std::chrono::steady_clock::now() > spin_until) break;
         std::this_thread::yield();  // never starve a thread sharing this core (the caller, on a busy machine)

@@ -2,6 +2,10 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <thread>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace tessera {
 
@@ -19,5 +23,14 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
 
 // True while the calling thread is running a parallel_for range (so a kernel should not fan out again).
 bool in_parallel_region();
+
+// One step of a spin-wait: a pause hint where the CPU has one, else a yield.
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
 
 }  // namespace tessera

@@ -257,6 +257,9 @@ function honourGivenFrames(pixels: Tensor, given: GivenFrames, vae: CausalVideoV
   if (lastGiven < 0) return pixels;
   const tc = vae.temporalFactor;
   const latentFrames = 1 + Math.ceil(lastGiven / tc);
+  // Given frames only at the head, fully pinned (image-to-video, extension): the sampled latents there are the
+  // given ones and nothing precedes them, so the decode above already was their own-context decode.
+  if (given.mask.subarray(0, latentFrames).every((s) => s === 1)) return pixels;
   const own = vae.decodeChunked(vae.denormalizeLatent(given.latents.slice(2, 0, latentFrames)));
   const ownT = own.shape[2]!;
   const plane = H * W;

@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { defaultModelDir, loadPipeline, imageToVideo, loopConditions, extendForward, type TesseraPipeline } from '../../src/pipelines/index.js';
 import { renderScene, randomSpec } from '../../src/world/index.js';
 import { noGrad, type Tensor } from '../../src/engine/index.js';
-import { videosToTensor, tensorToVideo } from '../../src/models/vae/index.js';
-import { readVideo } from '../../src/media/index.js';
+import { videosToTensor } from '../../src/models/vae/index.js';
+import { psnr8, readVideo } from '../../src/media/index.js';
+import { vaeReconstructor } from '../../src/eval/run.js';
 import type { VideoClip } from '../../src/media/types.js';
 import type { GenerationRequest } from '../../src/pipelines/types.js';
 
@@ -38,22 +39,14 @@ function frame(clip: VideoClip, i: number): Uint8Array {
   return clip.data.subarray(k * n, (k + 1) * n);
 }
 
-function psnr(a: Uint8Array, b: Uint8Array): number {
-  let se = 0;
-  for (let i = 0; i < a.length; i++) se += (a[i]! - b[i]!) ** 2;
-  const mse = se / a.length;
-  return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
-}
+const psnr = psnr8;
 
 function still(seed: number): VideoClip {
   const spec = randomSpec(seed, { width: SIZE, height: SIZE, frames: 1, fps: 8 });
   return renderScene(spec);
 }
 
-function reconstruct(clip: VideoClip): VideoClip {
-  const vae = pipe.parts.vae;
-  return { ...tensorToVideo(noGrad(() => vae.decodeChunked(vae.encodeChunked(videosToTensor([clip])).mean))), fps: clip.fps };
-}
+const reconstruct = (clip: VideoClip): VideoClip => vaeReconstructor(pipe.parts.vae)(clip);
 
 test('npx tessera generate works on the bundled model with only a prompt', () => {
   const out = join(work, 'default.mp4');

@@ -7,9 +7,8 @@ import { createRandomModel } from '../../src/train/init.js';
 import { loadPipeline, type TesseraPipeline, imageToVideo, loopConditions, extendForward } from '../../src/pipelines/index.js';
 import type { GenerationRequest } from '../../src/pipelines/types.js';
 import { TesseraError } from '../../src/errors.js';
-import { noGrad } from '../../src/engine/index.js';
-import { videosToTensor, tensorToVideo } from '../../src/models/vae/index.js';
 import type { VideoClip } from '../../src/media/types.js';
+import { vaeReconstructor } from '../../src/eval/run.js';
 
 let pipe: TesseraPipeline;
 const dir = mkdtempSync(join(tmpdir(), 'tessera-pipe-'));
@@ -37,8 +36,7 @@ function gradientImage(w: number, h: number): VideoClip {
 
 /** What the VAE makes of a clip: the best any conditioned frame can be. */
 function reconstruct(clip: VideoClip): VideoClip {
-  const vae = pipe.parts.vae;
-  return { ...tensorToVideo(noGrad(() => vae.decodeChunked(vae.encodeChunked(videosToTensor([clip])).mean))), fps: clip.fps };
+  return vaeReconstructor(pipe.parts.vae)(clip);
 }
 
 function maxAbsDiff(a: Uint8Array, b: Uint8Array): number {
