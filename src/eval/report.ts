@@ -26,6 +26,8 @@ export function formatReport(report: EvalReport): string {
     ...Object.entries(s.byObjects).map(([n, g]) => row(`${n} object${n === '1' ? '' : 's'}`, g)),
     row('judge ceiling (rendered)', report.reference?.all),
     row('  ceiling, held-out', report.reference?.heldOut),
+    row('VAE ceiling (reconstructed)', report.vae?.judged.all),
+    row('  VAE ceiling, held-out', report.vae?.judged.heldOut),
   ].filter((r): r is string[] => r !== null);
   const out = [
     `${report.prompts} prompts x ${report.seeds.length} seeds (${report.seeds.join(', ')}) = ${report.samples} clips; scores in %`,

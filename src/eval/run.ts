@@ -104,6 +104,11 @@ export interface VaeSummary {
   /** Frame 0 is encoded alone; the last frame shows whether quality holds to the end of the clip. */
   firstFramePsnr: number;
   lastFramePsnr: number;
+  /**
+   * The judge on the reconstructions: what a diffusion model that produced the reference latents exactly would
+   * score, so the VAE's share of the gap to the rendered ceiling.
+   */
+  judged: { all: GroupSummary; heldOut: GroupSummary | null };
 }
 
 /** Encodes and decodes a clip with the model's VAE. */
@@ -185,7 +190,7 @@ export async function evaluate(prompts: readonly EvalPrompt[], generate: ClipGen
   const total = prompts.length * seeds.length;
   const notes: string[] = [];
   const reconstruct = opts.reconstruct ?? null;
-  const recon: { all: number; first: number; last: number; held_out: boolean }[] = [];
+  const recon: { all: number; first: number; last: number; held_out: boolean; scores: SampleScores }[] = [];
 
   for (const prompt of prompts) {
     for (const [k, seed] of seeds.entries()) {
@@ -205,7 +210,10 @@ export async function evaluate(prompts: readonly EvalPrompt[], generate: ClipGen
         t = performance.now();
         const rec = reconstruct(refClip!);
         const last = refClip!.frames - 1;
-        recon.push({ all: psnr8(rec.data, refClip!.data), first: psnr8(frameView(rec, 0), frameView(refClip!, 0)), last: psnr8(frameView(rec, last), frameView(refClip!, last)), held_out: prompt.held_out });
+        recon.push({
+          all: psnr8(rec.data, refClip!.data), first: psnr8(frameView(rec, 0), frameView(refClip!, 0)), last: psnr8(frameView(rec, last), frameView(refClip!, last)),
+          held_out: prompt.held_out, scores: sampleScores(judgeClip(rec, prompt.spec)),
+        });
         timings.vaeSeconds += (performance.now() - t) / 1000;
       }
 
@@ -273,6 +281,10 @@ export async function evaluate(prompts: readonly EvalPrompt[], generate: ClipGen
       heldOutPsnr: meanOf(recon.filter((r) => r.held_out).map((r) => r.all)),
       firstFramePsnr: meanOf(recon.map((r) => r.first))!,
       lastFramePsnr: meanOf(recon.map((r) => r.last))!,
+      judged: {
+        all: summarise(recon.map((r) => r.scores)),
+        heldOut: recon.some((r) => r.held_out) ? summarise(recon.filter((r) => r.held_out).map((r) => r.scores)) : null,
+      },
     } : null,
     timings,
     notes,

@@ -4,7 +4,7 @@
  */
 import { Rng } from '../engine/index.js';
 import { CausalVideoVAE } from '../models/vae/index.js';
-import { DiT } from '../models/dit/index.js';
+import { DiT, type DiTConfig } from '../models/dit/index.js';
 import { TextEncoder } from '../models/text/encoder.js';
 import { buildWordLevelTokenizer } from '../models/text/tokenizer.js';
 import { worldVocabulary } from '../world/index.js';
@@ -31,14 +31,15 @@ export function buildRandomModel(preset: ModelPreset, seed = 0): BuiltModel {
 }
 
 /**
- * A transformer for a VAE with another latent width (a retrained, wider VAE): every tensor whose name and shape
- * still fit is kept, the rest (the patch embedding in, the final projection out) start fresh. Returns the names
- * of the fresh ones.
+ * The transformer re-shaped for its VAE and for a run's architecture overrides (a retrained VAE with another
+ * latent width, another patch size, more blocks): every tensor whose name and shape still fit is kept, the rest
+ * (typically the patch embedding in and the projection out) start fresh. Returns the names of the fresh ones.
  */
-export function adaptTransformerToVae(model: BuiltModel, seed = 0): string[] {
-  const latentChannels = model.vae.config.latentChannels;
-  if (model.transformer.config.latentChannels === latentChannels) return [];
-  const adapted = new DiT({ ...model.transformer.config, latentChannels }, new Rng(seed).fork('transformer.adapt'));
+export function adaptTransformer(model: BuiltModel, overrides: Partial<DiTConfig> = {}, seed = 0): string[] {
+  const current = model.transformer.config;
+  const wanted: DiTConfig = { ...current, ...overrides, latentChannels: model.vae.config.latentChannels };
+  if (JSON.stringify(wanted) === JSON.stringify(current)) return [];
+  const adapted = new DiT(wanted, new Rng(seed).fork('transformer.adapt'));
   const old = model.transformer.stateDict();
   const fresh: string[] = [];
   for (const [name, target] of adapted.stateDict()) {

@@ -18,8 +18,9 @@ import { Telemetry, readMetrics, seriesFromMetrics, writeLossCurve } from './tel
 import type { TrainConfig } from './config.js';
 import { runTrainingLoop, type LoopResult, type TrainTask } from './loop.js';
 import { DitTask, VaeTask, type ClipSource } from './tasks.js';
+import type { DiTConfig } from '../models/dit/index.js';
 import { FolderClipSource, WorldClipSource } from './sources.js';
-import { adaptTransformerToVae, buildRandomModel, saveBuiltModel, type BuiltModel } from './init.js';
+import { adaptTransformer, buildRandomModel, saveBuiltModel, type BuiltModel } from './init.js';
 import { resolvePreset } from './presets.js';
 import { pretrainTextEncoder } from './text-pretrain.js';
 import { loadLatestCheckpoint } from './checkpoint.js';
@@ -118,9 +119,10 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
       model = buildRandomModel(preset, config.seed);
     }
     if (config.vaeFrom) model.vae = await loadVae(config.vaeFrom);
-    const fresh = adaptTransformerToVae(model, config.seed);
+    // a model loaded from initFrom keeps its architecture unless the run's config overrides a field of it
+    const fresh = adaptTransformer(model, (config.initFrom ? config.model.transformer : {}) as Partial<DiTConfig>, config.seed);
     if (fresh.length > 0) {
-      process.stderr.write(`train: the VAE has ${model.vae.config.latentChannels} latent channels; transformer tensors started fresh: ${fresh.join(', ')}\n`);
+      process.stderr.write(`train: transformer re-shaped for the VAE (${model.vae.config.latentChannels} latent channels) and the config; started fresh: ${fresh.join(', ')}\n`);
     }
     if (config.textPretrainSteps > 0 && !(await loadLatestCheckpoint(config.runDir))) {
       const accuracy = pretrainTextEncoder(model.textEncoder, model.tokenizer, {

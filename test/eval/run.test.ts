@@ -121,9 +121,13 @@ test('a tiny random model through its pipeline: the report has every group and a
     assert.ok(withVae.vae!.heldOutPsnr !== null);
     for (const v of [withVae.vae!.psnr, withVae.vae!.firstFramePsnr, withVae.vae!.lastFramePsnr]) assert.ok(Number.isFinite(v) && v > 0 && v < 40, `psnr ${v}`);
     assert.match(formatReport(withVae), /VAE reconstruction of 2 rendered clips/);
+    assert.match(formatReport(withVae), /VAE ceiling \(reconstructed\)/);
+    assert.equal(withVae.vae!.judged.all.samples, 2);
     // a perfect reconstructor is infinitely close; the report says so rather than averaging noise in
-    const exact = await evaluate(prompts.slice(0, 1), greyGenerator, { seeds: [0], judgeReference: false, reconstruct: (c) => c });
+    const exact = await evaluate(prompts.slice(0, 1), greyGenerator, { seeds: [0], judgeReference: true, reconstruct: (c) => c });
     assert.equal(exact.vae!.psnr, Infinity);
+    // and its reconstructions grade exactly as the rendered clips do
+    assert.deepEqual(exact.vae!.judged.all, exact.reference!.all);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
