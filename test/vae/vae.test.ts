@@ -118,8 +118,12 @@ test('causal: a latent frame does not change when later frames change', () => {
   });
 });
 
-test('chunked encode and decode equal the whole-clip result', () => {
-  const vae = randomize(new CausalVideoVAE(TINY, new Rng(5)), 6);
+for (const [name, config] of [
+  ['', TINY],
+  [' (shortcuts, time-only levels)', { ...TINY, shortcuts: true, downsample: ['time', 'time'], channels: [4, 8, 12], latentChannels: 6 }],
+  [' (shortcuts, spacetime levels)', { ...TINY, shortcuts: true }],
+] as [string, Partial<VaeConfig>][]) test(`chunked encode and decode equal the whole-clip result${name}`, () => {
+  const vae = randomize(new CausalVideoVAE(config, new Rng(5)), 6);
   const x = randomClip(17, 24, 32, 7);
   noGrad(() => {
     const whole = vae.encode(x);
@@ -141,7 +145,7 @@ test('chunked encode and decode equal the whole-clip result', () => {
   assert.throws(() => vae.encodeChunked(x, { framesPerChunk: 6 }), /framesPerChunk: expected a positive multiple of 4/);
   const aborted = new AbortController();
   aborted.abort();
-  assert.throws(() => vae.decodeChunked(Tensor.zeros([1, 8, 2, 2, 2]), { signal: aborted.signal }), (e: TesseraError) => e.code === 'aborted');
+  assert.throws(() => vae.decodeChunked(Tensor.zeros([1, vae.config.latentChannels, 2, 2, 2]), { signal: aborted.signal }), (e: TesseraError) => e.code === 'aborted');
 });
 
 test('video layout: 8-bit THWC <-> NCTHW in [-1, 1]', () => {
@@ -191,6 +195,21 @@ function movingSquare(frames: number, size: number): Tensor {
   }
   return new Tensor(data, [1, 3, frames, size, size]);
 }
+
+test('with shortcuts a fresh VAE starts as a pooling autoencoder: a grey clip passes through, a sharp one blurs', () => {
+  const vae = new CausalVideoVAE({ ...TINY, shortcuts: true, downsample: ['time', 'spacetime'], latentChannels: 6 }, new Rng(21));
+  const grey = Tensor.zeros([1, 3, 9, 16, 16]).scaleShift(1, 0.3);
+  noGrad(() => {
+    const posterior = vae.encode(grey);
+    assert.ok(maxAbsDiff(vae.decode(posterior.mean), grey) < 1e-5, 'a flat grey clip comes back exactly');
+    assert.ok(Math.max(...posterior.logvar.data) < -7, 'sampling noise starts small');
+    // a kaiming-initialised VAE is nowhere near at the start
+    const plain = new CausalVideoVAE({ ...TINY, downsample: ['time', 'spacetime'], latentChannels: 6 }, new Rng(21));
+    assert.ok(psnr(plain.decode(plain.encode(grey).mean), grey) < 20);
+    const sharp = randomClip(9, 16, 16, 22);
+    assert.ok(psnr(vae.decode(vae.encode(sharp).mean), sharp) < 15, 'noise does not survive 4x pooling');
+  });
+});
 
 test('a tiny VAE learns to reproduce a clip', (t) => {
   const vae = new CausalVideoVAE({ channels: [8, 16], downsample: ['spacetime'], patchSize: 2, groups: 4, latentChannels: 8 }, new Rng(11));

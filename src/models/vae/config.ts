@@ -20,6 +20,12 @@ export interface VaeConfig {
   downsample: Resample[];
   /** Residual blocks per level. */
   layersPerLevel: number;
+  /**
+   * Parameter-free shortcuts around every conv that changes resolution or width (space-to-depth plus channel
+   * averaging down, channel copies plus nearest-neighbour up), so the network starts as a pooling autoencoder
+   * and learns the residual. Off in the first models.
+   */
+  shortcuts: boolean;
   /** GroupNorm groups; must divide every entry of `channels`. */
   groups: number;
   /** Latents handed to the diffusion model are (z - shiftFactor) * scalingFactor, to be near unit variance. */
@@ -39,6 +45,7 @@ export const DEFAULT_VAE_CONFIG: Readonly<VaeConfig> = Object.freeze({
   channels: [32, 48, 64],
   downsample: ['spacetime', 'time'] as Resample[],
   layersPerLevel: 1,
+  shortcuts: false,
   groups: 8,
   scalingFactor: 1,
   shiftFactor: 0,
@@ -76,6 +83,7 @@ export function resolveVaeConfig(partial: Partial<VaeConfig> = {}): VaeConfig {
       `expected ${c.channels.length - 1} of 'space', 'time', 'spacetime' (one per level transition), got ${JSON.stringify(c.downsample)}`,
     );
   }
+  if (typeof c.shortcuts !== 'boolean') throw invalidArgument('vae.shortcuts', `expected true or false, got ${JSON.stringify(c.shortcuts)}`);
   for (const name of ['scalingFactor', 'shiftFactor'] as const) {
     if (typeof c[name] !== 'number' || !Number.isFinite(c[name])) throw invalidArgument(`vae.${name}`, `expected a finite number, got ${JSON.stringify(c[name])}`);
   }

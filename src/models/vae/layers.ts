@@ -98,22 +98,71 @@ export class ResBlock extends Module {
 }
 
 /**
+ * A fixed (not learned) map from cIn to cOut channels: averages runs of neighbouring input channels when
+ * narrowing, repeats channels when widening. With space-to-depth it gives the parameter-free shortcuts that let
+ * a deep autoencoder start as average-pool down and nearest-neighbour up, and learn only the residual on top
+ * (the "residual autoencoding" of DC-AE): without them a small VAE spends thousands of steps learning to pass
+ * colour through at all.
+ */
+export function channelResampleMatrix(cIn: number, cOut: number): Tensor {
+  const m = new Float32Array(cOut * cIn);
+  if (cIn >= cOut) {
+    const counts = new Array<number>(cOut).fill(0);
+    for (let i = 0; i < cIn; i++) counts[Math.floor((i * cOut) / cIn)]!++;
+    for (let i = 0; i < cIn; i++) {
+      const c = Math.floor((i * cOut) / cIn);
+      m[c * cIn + i] = 1 / counts[c]!;
+    }
+  } else {
+    for (let c = 0; c < cOut; c++) m[c * cIn + Math.floor((c * cIn) / cOut)] = 1;
+  }
+  return Tensor.from(m, [cOut, cIn, 1, 1, 1]);
+}
+
+export function resampleChannels(x: Tensor, matrix: Tensor): Tensor {
+  return matrix.shape[0] === matrix.shape[1] ? x : conv3d(x, matrix, undefined, { stride: [1, 1, 1], padding: [0, 0, 0, 0] });
+}
+
+/**
  * Halves what `mode` says with one strided conv. In time the window is causal: output j sees frames 2j-2..2j,
  * so frames 1 + 2k become 1 + k and frame 0 stays alone.
  */
 export class Downsample extends Module {
+  readonly timeFactor: number;
+  readonly spaceFactor: number;
   conv: CausalConv3d;
+  /** With shortcuts: folds each 2x2 patch / frame pair into channels and averages them down to cOut. */
+  private readonly shortcut: Tensor | null;
 
-  constructor(cIn: number, cOut: number, mode: Resample, rng: Rng) {
+  constructor(cIn: number, cOut: number, mode: Resample, rng: Rng, shortcut = false) {
     super();
-    const t = halvesTime(mode) ? 2 : 1;
-    const s = halvesSpace(mode) ? 2 : 1;
-    this.conv = new CausalConv3d(cIn, cOut, [t === 2 ? 3 : 1, 3, 3], { rng, stride: [t, s, s] });
+    const t = (this.timeFactor = halvesTime(mode) ? 2 : 1);
+    const s = (this.spaceFactor = halvesSpace(mode) ? 2 : 1);
+    // with a shortcut the conv learns a residual: start it at zero so the block starts as average pooling
+    this.conv = new CausalConv3d(cIn, cOut, [t === 2 ? 3 : 1, 3, 3], { rng, stride: [t, s, s], init: shortcut ? 'zeros' : 'kaiming' });
+    this.shortcut = shortcut ? channelResampleMatrix(cIn * t * s * s, cOut) : null;
   }
 
   forward(x: Tensor, cache?: CausalCache): Tensor {
-    return this.conv.forward(x, cache);
+    const first = this.shortcut !== null && this.timeFactor > 1 && (cache === undefined || cache.firstCall(this));
+    const out = this.conv.forward(x, cache);
+    if (!this.shortcut) return out;
+    let folded = spaceToDepth(x, this.spaceFactor);
+    if (this.timeFactor > 1) folded = foldFramePairs(folded, first);
+    return out.add(resampleChannels(folded, this.shortcut));
   }
+}
+
+/**
+ * [N, C, T, H, W] -> [N, 2C, T', H, W], frame pairs side by side in channels (channel c of the pair's earlier
+ * frame at 2c, the later at 2c + 1). Pairs follow the causal downsampler: frame 0 of a clip stands alone (paired
+ * with itself), then (1, 2), (3, 4), ...; a later chunk starts on a pair boundary.
+ */
+function foldFramePairs(x: Tensor, clipStart: boolean): Tensor {
+  const [n, c, t, h, w] = x.shape as [number, number, number, number, number];
+  const paired = clipStart ? concat([x.slice(2, 0, 1), x], 2) : x;
+  const pairs = paired.shape[2]! / 2;
+  return paired.reshape([n, c, pairs, 2, h, w]).permute([0, 1, 3, 2, 4, 5]).reshape([n, 2 * c, pairs, h, w]);
 }
 
 /**
@@ -127,12 +176,16 @@ export class Upsample extends Module {
   readonly spaceFactor: number;
   conv: CausalConv3d;
 
-  constructor(cIn: number, cOut: number, mode: Resample, rng: Rng) {
+  /** With shortcuts: input channels resampled to cOut and copied to every sub-position (nearest neighbour). */
+  private readonly shortcut: Tensor | null;
+
+  constructor(cIn: number, cOut: number, mode: Resample, rng: Rng, shortcut = false) {
     super();
     this.timeFactor = halvesTime(mode) ? 2 : 1;
     this.spaceFactor = halvesSpace(mode) ? 2 : 1;
     const copies = this.timeFactor * this.spaceFactor ** 2;
-    this.conv = new CausalConv3d(cIn, cOut * copies, [3, 3, 3], { rng });
+    this.conv = new CausalConv3d(cIn, cOut * copies, [3, 3, 3], { rng, init: shortcut ? 'zeros' : 'kaiming' });
+    this.shortcut = shortcut ? channelResampleMatrix(cIn, cOut) : null;
     // Output channel (c, sub-position) lives at c * copies + sub: give every sub-position channel c's kernel.
     const w = this.conv.weight.data;
     const perChannel = w.length / (cOut * copies);
@@ -145,15 +198,21 @@ export class Upsample extends Module {
   forward(x: Tensor, cache?: CausalCache): Tensor {
     const ft = this.timeFactor;
     const fs = this.spaceFactor;
-    const h = this.conv.forward(x, cache);
+    const first = ft > 1 && (cache === undefined || cache.firstCall(this));
+    let h = this.conv.forward(x, cache);
     const [n, cAll, t, height, width] = h.shape as [number, number, number, number, number];
     const c = cAll / (ft * fs * fs);
+    if (this.shortcut) {
+      const copies = ft * fs * fs;
+      const near = resampleChannels(x, this.shortcut).reshape([n, c, 1, t, height, width]);
+      h = h.add(concat(new Array<Tensor>(copies).fill(near), 2).reshape([n, cAll, t, height, width]));
+    }
     let up = h
       .reshape([n, c, ft, fs, fs, t, height, width])
       .permute([0, 1, 5, 2, 6, 3, 7, 4])
       .reshape([n, c, t * ft, height * fs, width * fs]);
     // The first latent frame stands for one frame only: keep the last of its copies.
-    if (ft > 1 && (cache === undefined || cache.firstCall(this))) up = up.slice(2, ft - 1);
+    if (first) up = up.slice(2, ft - 1);
     return up;
   }
 }

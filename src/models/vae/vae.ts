@@ -17,7 +17,9 @@ import type { WritableDType } from '../../formats/safetensors.js';
 import { Module } from '../../nn/index.js';
 import { checkAborted, type ProgressCallback } from '../../progress.js';
 import { latentShape, resolveVaeConfig, spatialFactor, temporalFactor, type VaeConfig } from './config.js';
-import { CausalCache, CausalConv3d, Downsample, FrameGroupNorm, ResBlock, Upsample, depthToSpace, spaceToDepth } from './layers.js';
+import {
+  CausalCache, CausalConv3d, Downsample, ResBlock, Upsample, channelResampleMatrix, depthToSpace, FrameGroupNorm, resampleChannels, spaceToDepth,
+} from './layers.js';
 
 
 /** One level of the encoder or decoder: its residual blocks, then the resampler to the next level (if any). */
@@ -45,28 +47,45 @@ export class Encoder extends Module {
   normOut: FrameGroupNorm;
   convOut: CausalConv3d;
 
+  /** With shortcuts: fixed channel maps around convIn (pixels -> level 0) and convOut (top -> latent mean). */
+  private readonly shortcutIn: Tensor | null;
+  private readonly shortcutOut: Tensor | null;
+  private readonly latentChannels: number;
+
   constructor(c: VaeConfig, rng: Rng) {
     super();
-    const { channels, groups } = c;
+    const { channels, groups, shortcuts } = c;
     this.patchSize = c.patchSize;
-    this.convIn = new CausalConv3d(c.inChannels * c.patchSize ** 2, channels[0]!, [3, 3, 3], { rng });
+    this.latentChannels = c.latentChannels;
+    const pixelChannels = c.inChannels * c.patchSize ** 2;
+    const init = shortcuts ? 'zeros' : 'kaiming';
+    this.convIn = new CausalConv3d(pixelChannels, channels[0]!, [3, 3, 3], { rng, init });
     this.levels = channels.map((ch, i) => {
       const blocks = Array.from({ length: c.layersPerLevel }, () => new ResBlock(ch, ch, groups, rng));
       const last = i === channels.length - 1;
-      return new Level(blocks, last ? null : new Downsample(ch, channels[i + 1]!, c.downsample[i]!, rng));
+      return new Level(blocks, last ? null : new Downsample(ch, channels[i + 1]!, c.downsample[i]!, rng, shortcuts));
     });
     const top = channels[channels.length - 1]!;
     this.mid = new ResBlock(top, top, groups, rng);
     this.normOut = new FrameGroupNorm(groups, top);
-    this.convOut = new CausalConv3d(top, 2 * c.latentChannels, [3, 3, 3], { rng });
+    this.convOut = new CausalConv3d(top, 2 * c.latentChannels, [3, 3, 3], { rng, init });
+    this.shortcutIn = shortcuts ? channelResampleMatrix(pixelChannels, channels[0]!) : null;
+    this.shortcutOut = shortcuts ? channelResampleMatrix(top, c.latentChannels) : null;
+    // a zero log-variance would mean unit noise on a latent that starts as pooled pixels: start it small
+    if (shortcuts) this.convOut.bias!.data.fill(-8, c.latentChannels);
   }
 
   /** Pixels -> [mean, log-variance] stacked on channels. */
   forward(x: Tensor, cache?: CausalCache): Tensor {
-    let h = this.convIn.forward(spaceToDepth(x, this.patchSize), cache);
+    const patches = spaceToDepth(x, this.patchSize);
+    let h = this.convIn.forward(patches, cache);
+    if (this.shortcutIn) h = h.add(resampleChannels(patches, this.shortcutIn));
     for (const level of this.levels) h = level.forward(h, cache);
     h = this.mid.forward(h, cache);
-    return this.convOut.forward(silu(this.normOut.forward(h)), cache);
+    const moments = this.convOut.forward(silu(this.normOut.forward(h)), cache);
+    if (!this.shortcutOut) return moments;
+    const [mean, logvar] = moments.split(this.latentChannels, 1) as [Tensor, Tensor];
+    return concat([mean.add(resampleChannels(h, this.shortcutOut)), logvar], 1);
   }
 }
 
@@ -78,27 +97,39 @@ export class Decoder extends Module {
   normOut: FrameGroupNorm;
   convOut: CausalConv3d;
 
+  /** With shortcuts: fixed channel maps around convIn (latent -> top level) and convOut (level 0 -> pixels). */
+  private readonly shortcutIn: Tensor | null;
+  private readonly shortcutOut: Tensor | null;
+
   constructor(c: VaeConfig, rng: Rng) {
     super();
-    const { channels, groups } = c;
+    const { channels, groups, shortcuts } = c;
     this.patchSize = c.patchSize;
     const top = channels[channels.length - 1]!;
-    this.convIn = new CausalConv3d(c.latentChannels, top, [3, 3, 3], { rng });
+    const pixelChannels = c.inChannels * c.patchSize ** 2;
+    const init = shortcuts ? 'zeros' : 'kaiming';
+    this.convIn = new CausalConv3d(c.latentChannels, top, [3, 3, 3], { rng, init });
+    this.shortcutIn = shortcuts ? channelResampleMatrix(c.latentChannels, top) : null;
+    this.shortcutOut = shortcuts ? channelResampleMatrix(channels[0]!, pixelChannels) : null;
     this.mid = new ResBlock(top, top, groups, rng);
     // Coarsest level first; level i upsamples into level i - 1 of the encoder's numbering.
     this.levels = [...channels.keys()].reverse().map((i) => {
       const ch = channels[i]!;
       const blocks = Array.from({ length: c.layersPerLevel }, () => new ResBlock(ch, ch, groups, rng));
-      return new Level(blocks, i === 0 ? null : new Upsample(ch, channels[i - 1]!, c.downsample[i - 1]!, rng));
+      return new Level(blocks, i === 0 ? null : new Upsample(ch, channels[i - 1]!, c.downsample[i - 1]!, rng, shortcuts));
     });
     this.normOut = new FrameGroupNorm(groups, channels[0]!);
-    this.convOut = new CausalConv3d(channels[0]!, c.inChannels * c.patchSize ** 2, [3, 3, 3], { rng });
+    this.convOut = new CausalConv3d(channels[0]!, pixelChannels, [3, 3, 3], { rng, init });
   }
 
   forward(z: Tensor, cache?: CausalCache): Tensor {
-    let h = this.mid.forward(this.convIn.forward(z, cache), cache);
+    let h = this.convIn.forward(z, cache);
+    if (this.shortcutIn) h = h.add(resampleChannels(z, this.shortcutIn));
+    h = this.mid.forward(h, cache);
     for (const level of this.levels) h = level.forward(h, cache);
-    return depthToSpace(this.convOut.forward(silu(this.normOut.forward(h)), cache), this.patchSize);
+    let patches = this.convOut.forward(silu(this.normOut.forward(h)), cache);
+    if (this.shortcutOut) patches = patches.add(resampleChannels(h, this.shortcutOut));
+    return depthToSpace(patches, this.patchSize);
   }
 }
 
