@@ -36,11 +36,28 @@ export interface TrainConfig {
     /** Weights of the recaptioner's levels (short, medium, dense); the world's default when absent. */
     captionLevels?: Partial<Record<CaptionLevel, number>>;
   };
+  /** VAE runs: extra terms of the VAE objective. */
+  vaeLoss: VaeLossConfig;
   optim: OptimConfig;
   checkpointEvery: number;
   logEvery: number;
   sampleEvery: number;
   maxMinutes?: number;
+}
+
+export interface VaeLossConfig {
+  /** Weight of the L1 loss on image gradients (sharpness). */
+  gradientWeight: number;
+  /** Weight of the KL term. */
+  klWeight: number;
+  /**
+   * Largest standard deviation of Gaussian noise added to the (unit-variance) latent before decoding, drawn
+   * uniformly per clip from [0, latentNoise]: teaches the decoder to turn slightly-off latents (a diffusion
+   * model's samples) into clean pictures instead of amplifying the error into blotches. 0 turns it off.
+   */
+  latentNoise: number;
+  /** Train the decoder only: the latent space (and so any DiT trained on it) stays exactly as it was. */
+  freezeEncoder: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -109,6 +126,10 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
   const heldOut = (data.heldOut === 'eval' ? HELD_OUT_COMBINATIONS.map((c) => ({ ...c })) : data.heldOut ?? []) as HeldOutCombo[];
   if (!Array.isArray(heldOut)) throw invalidArgument(`${file}.data.heldOut`, 'expected "eval" or a list of {kind?, colour?, motion?}');
   const optim = (j.optim ?? {}) as Json;
+  const vaeLoss = (j.vaeLoss ?? {}) as Json;
+  if (typeof vaeLoss !== 'object' || Array.isArray(vaeLoss)) throw invalidArgument(`${file}.vaeLoss`, 'expected {"gradientWeight"?, "klWeight"?, "latentNoise"?, "freezeEncoder"?}');
+  const freezeEncoder = vaeLoss.freezeEncoder ?? false;
+  if (typeof freezeEncoder !== 'boolean') throw invalidArgument(`${file}.vaeLoss.freezeEncoder`, `expected true or false, got ${JSON.stringify(freezeEncoder)}`);
   const totalSteps = num(optim, 'totalSteps', `${file}.optim`, { min: 1, int: true });
   const config: TrainConfig = {
     task,
@@ -128,6 +149,12 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
       conditionRate: num(data, 'conditionRate', `${file}.data`, { min: 0, max: 1, def: 0.3 }),
       captionLevels: parseCaptionLevels(data.captionLevels, `${file}.data.captionLevels`),
     },
+    vaeLoss: {
+      gradientWeight: num(vaeLoss, 'gradientWeight', `${file}.vaeLoss`, { min: 0, def: 0.5 }),
+      klWeight: num(vaeLoss, 'klWeight', `${file}.vaeLoss`, { min: 0, def: 1e-6 }),
+      latentNoise: num(vaeLoss, 'latentNoise', `${file}.vaeLoss`, { min: 0, max: 10, def: 0 }),
+      freezeEncoder,
+    },
     optim: {
       lr: num(optim, 'lr', `${file}.optim`, { min: 0 }),
       minLr: num(optim, 'minLr', `${file}.optim`, { min: 0, def: 0 }),
@@ -144,6 +171,9 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
   };
   if (config.task === 'dit' && !config.vaeFrom && !config.initFrom) {
     throw invalidArgument(`${file}.vaeFrom`, 'a DiT run needs a trained VAE: set vaeFrom (or initFrom, a model folder that has one)');
+  }
+  if (config.task === 'vae' && freezeEncoder && !config.initFrom) {
+    throw invalidArgument(`${file}.vaeLoss.freezeEncoder`, 'a frozen encoder needs a trained VAE to start from: set initFrom');
   }
   if (config.data.source === 'folder' && !config.data.folder) throw invalidArgument(`${file}.data.folder`, 'expected the folder of videos with captions.jsonl');
   return config;

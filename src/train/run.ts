@@ -87,11 +87,15 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
   if (config.task === 'vae') {
     const vae = config.initFrom ? await loadVae(config.initFrom) : new CausalVideoVAE(preset.vae, new Rng(config.seed).fork('vae'));
     const heldOut = new WorldClipSource({ buckets: config.data.buckets, seed: config.seed + 1_000_003 });
-    const vaeTask = new VaeTask(vae, source, config.data.buckets);
+    const vaeTask = new VaeTask(vae, source, config.data.buckets, config.vaeLoss);
     vaeTask.onCheckpoint = async (step) => {
-      const { shift, scale } = await calibrateLatents(vae, heldOut, config);
-      vae.config.shiftFactor = shift;
-      vae.config.scalingFactor = scale;
+      // a frozen encoder keeps the latent space a DiT may already be trained on, scaling included
+      if (!config.vaeLoss.freezeEncoder) {
+        const { shift, scale } = await calibrateLatents(vae, heldOut, config);
+        vae.config.shiftFactor = shift;
+        vae.config.scalingFactor = scale;
+      }
+      const { shiftFactor: shift, scalingFactor: scale } = vae.config;
       await vae.savePretrained(join(exportDir, 'vae'));
       const bucket = largestBucket(config);
       const { clips } = await new WorldClipSource({ buckets: [bucket], seed: 4242 }).nextBatch(bucket, 4);

@@ -68,10 +68,11 @@ export class VaeTask extends ClipTask {
     readonly vae: CausalVideoVAE,
     source: ClipSource,
     buckets: Bucket[],
-    private readonly loss: { gradientWeight?: number; klWeight?: number } = {},
+    private readonly loss: { gradientWeight?: number; klWeight?: number; latentNoise?: number; freezeEncoder?: boolean } = {},
   ) {
     super(source, buckets);
-    this.modules = { vae };
+    // a frozen encoder is left out of the optimiser, the EMA and the checkpoints: it always comes from initFrom
+    this.modules = loss.freezeEncoder ? { decoder: vae.decoder } : { vae };
   }
 
   async step(rng: Rng): Promise<StepResult> {

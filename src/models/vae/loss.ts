@@ -2,7 +2,7 @@
  * Training objective of the VAE: L1 reconstruction, L1 on image gradients (edges and motion must survive, not
  * only mean colour), and a small KL term that keeps the latent near a unit Gaussian for the diffusion model.
  */
-import { Tensor, l1Loss } from '../../engine/index.js';
+import { Tensor, l1Loss, noGrad } from '../../engine/index.js';
 import type { Rng } from '../../engine/index.js';
 import type { CausalVideoVAE } from './vae.js';
 
@@ -14,6 +14,13 @@ export interface VaeLossOptions {
   klWeight?: number;
   /** Decode the mean instead of a sample (a deterministic autoencoder; default false). */
   useMean?: boolean;
+  /**
+   * Largest standard deviation, in the diffusion model's unit-variance latent units, of Gaussian noise added to
+   * the latent before decoding; each clip draws its own from [0, latentNoise] (default 0: none).
+   */
+  latentNoise?: number;
+  /** Encode without gradients: only the decoder learns (default false). */
+  freezeEncoder?: boolean;
 }
 
 export interface VaeLoss {
@@ -44,15 +51,22 @@ export function gradientL1(pred: Tensor, target: Tensor): Tensor {
 }
 
 export function vaeLoss(vae: CausalVideoVAE, x: Tensor, options: VaeLossOptions): VaeLoss {
-  const { rng, gradientWeight = 0.5, klWeight = 1e-6, useMean = false } = options;
-  const posterior = vae.encode(x);
-  const z = useMean ? posterior.mean : posterior.sample(rng);
+  const { rng, gradientWeight = 0.5, klWeight = 1e-6, useMean = false, latentNoise = 0, freezeEncoder = false } = options;
+  const posterior = freezeEncoder ? noGrad(() => vae.encode(x)) : vae.encode(x);
+  let z = useMean ? posterior.mean : posterior.sample(rng);
+  if (latentNoise > 0) z = z.add(perClipNoise(z.shape, latentNoise / vae.config.scalingFactor, rng));
   const output = vae.decode(z);
   const reconstruction = l1Loss(output, x);
   const gradient = gradientL1(output, x);
   const kl = posterior.kl();
   const loss = reconstruction.add(gradient.mul(gradientWeight)).add(kl.mul(klWeight));
   return { loss, reconstruction: reconstruction.item(), gradient: gradient.item(), kl: kl.item(), output };
+}
+
+/** Gaussian noise whose standard deviation is drawn per clip (axis 0) uniformly from [0, maxStd]. */
+function perClipNoise(shape: readonly number[], maxStd: number, rng: Rng): Tensor {
+  const std = Float32Array.from({ length: shape[0]! }, () => rng.uniform() * maxStd);
+  return Tensor.randn(shape, rng).mul(Tensor.from(std, [shape[0]!, ...shape.slice(1).map(() => 1)]));
 }
 
 /** Peak signal-to-noise ratio in dB of clips in [-1, 1] (peak-to-peak 2). */
