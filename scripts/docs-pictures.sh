@@ -9,7 +9,7 @@ $T world render --prompt "a red ball on a snowy meadow" --frames 1 --size 128x12
 $T world render --prompt "a green square moves right on a plain white background" --frames 17 --size 128x128 --out $D/input-b.gif >/dev/null
 $T generate "a red ball bounces on a snowy meadow" --seed 3 --out $D/generate.gif --quiet
 $T image "a yellow star on a plain blue background" --seed 4 --out $D/image.png --quiet
-$T animate "the red ball bounces" --image $D/input.png --seed 5 --out $D/animate.gif --quiet
+$T animate "a red ball bounces on a snowy meadow" --image $D/input.png --seed 5 --out $D/animate.gif --quiet
 $T extend "the ball keeps bouncing" --video $D/generate.gif --frames 12 --seed 6 --out $D/extend.gif --quiet
 $T loop "a red ball bounces on a snowy meadow" --image $D/input.png --seed 7 --out $D/loop.gif --quiet
 $T connect "a transition" --from $D/generate.gif --to $D/input-b.gif --seed 8 --out $D/connect.gif --quiet

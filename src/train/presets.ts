@@ -34,8 +34,9 @@ export const TINY_PRESET: ModelPreset = {
 };
 
 export const WORLD_PRESET: ModelPreset = {
-  vae: {}, // the default causal VAE: 8x space, 4x time, 8 latent channels
-  transformer: { latentChannels: 8, patchSize: [1, 2, 2], hiddenSize: 256, depth: 6, numHeads: 4, mlpRatio: 4, textDim: 128, timestepFeatures: 256 },
+  // 4x space, 4x time, 4 latent channels, with pooling shortcuts; a 1x4x4 token (16x16 pixels) is 64 numbers
+  vae: { latentChannels: 4, downsample: ['time', 'time'], shortcuts: true },
+  transformer: { latentChannels: 4, patchSize: [1, 4, 4], hiddenSize: 256, depth: 6, numHeads: 4, mlpRatio: 4, textDim: 128, timestepFeatures: 256 },
   textEncoder: { width: 128, layers: 2, heads: 4, maxLength: 64 },
   tokenizerMaxLength: 64,
   capabilities: {

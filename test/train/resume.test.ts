@@ -179,7 +179,7 @@ test('architecture overrides replace preset fields, and the transformer follows 
   assert.equal(p.transformer.latentChannels, 16);
   assert.equal(p.transformer.hiddenSize, WORLD_PRESET.transformer.hiddenSize);
   assert.equal(p.textEncoder.layers, 3);
-  assert.equal(WORLD_PRESET.transformer.latentChannels, 8, 'the shared preset is not modified');
+  assert.equal(WORLD_PRESET.transformer.latentChannels, 4, 'the shared preset is not modified');
 });
 
 export type { TrainConfig };
