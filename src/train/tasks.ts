@@ -6,7 +6,7 @@
  */
 import { Tensor, noGrad, type Rng } from '../engine/index.js';
 import type { VideoClip } from '../media/types.js';
-import { CausalVideoVAE, videosToTensor, vaeLoss } from '../models/vae/index.js';
+import { CausalVideoVAE, videosToTensor, vaeLoss, type VaeLossOptions } from '../models/vae/index.js';
 import type { DiT } from '../models/dit/index.js';
 import type { TextEncoder } from '../models/text/encoder.js';
 import type { WordLevelTokenizer } from '../models/text/tokenizer.js';
@@ -68,7 +68,7 @@ export class VaeTask extends ClipTask {
     readonly vae: CausalVideoVAE,
     source: ClipSource,
     buckets: Bucket[],
-    private readonly loss: { gradientWeight?: number; klWeight?: number; latentNoise?: number; freezeEncoder?: boolean } = {},
+    private readonly loss: Omit<VaeLossOptions, 'rng' | 'useMean'> = {},
   ) {
     super(source, buckets);
     // a frozen encoder is left out of the optimiser, the EMA and the checkpoints: it always comes from initFrom
