@@ -12,7 +12,7 @@ import type { VideoClip } from '../media/types.js';
 import { captionSpec, pickCaptionLevel, type CaptionLevel } from '../world/caption.js';
 import { COLOUR_NAMES, MOTIONS, MOTION_DIRECTIONS, isShape, spriteInfo, type ColourName, type MotionType } from '../world/lexicon.js';
 import { renderScene } from '../world/render.js';
-import { MAX_SIDE, MIN_SIDE, randomSpec, startPosition, visibleColours, type ObjectSpec, type SceneSpec } from '../world/spec.js';
+import { MAX_SIDE, MIN_SIDE, randomSpec, startPosition, visibleColours, type ObjectSpec, type SceneMix, type SceneSpec } from '../world/spec.js';
 
 export interface Bucket {
   width: number;
@@ -38,6 +38,8 @@ export interface WorldDatasetOptions {
   /** Weights of caption levels, e.g. { short: 0.2, medium: 0.3, dense: 0.5 }. */
   captionLevels?: Partial<Record<CaptionLevel, number>>;
   maxObjects?: number;
+  /** Biases the scenes drawn (object counts, sizes, weather); absent, the uniform draw. */
+  mix?: SceneMix;
 }
 
 export interface WorldSample {
@@ -68,6 +70,7 @@ export class WorldDataset {
   private readonly split: 'train' | 'heldout';
   private readonly levels: Partial<Record<CaptionLevel, number>> | undefined;
   private readonly maxObjects: number | undefined;
+  private readonly mix: SceneMix | undefined;
   private index = 0;
 
   constructor(opts: WorldDatasetOptions) {
@@ -95,6 +98,7 @@ export class WorldDataset {
     if (this.split === 'heldout' && this.heldOut.length === 0) throw invalidArgument('heldOut', "the 'heldout' split needs at least one held-out combination");
     this.levels = opts.captionLevels;
     this.maxObjects = opts.maxObjects;
+    this.mix = opts.mix;
   }
 
   cursor(): WorldCursor {
@@ -113,7 +117,7 @@ export class WorldDataset {
     const bucket = this.pickBucket(rng);
     let spec: SceneSpec | undefined;
     for (let attempt = 0; attempt < MAX_TRIES && !spec; attempt++) {
-      const candidate = randomSpec(rng.int(2 ** 31), { width: bucket.width, height: bucket.height, frames: bucket.frames, fps: bucket.fps, maxObjects: this.maxObjects });
+      const candidate = randomSpec(rng.int(2 ** 31), { width: bucket.width, height: bucket.height, frames: bucket.frames, fps: bucket.fps, maxObjects: this.maxObjects, mix: this.mix });
       spec = this.split === 'train' ? (this.isHeldOut(candidate) ? undefined : candidate) : this.forceHeldOut(candidate, rng);
     }
     if (!spec) throw invalidArgument('heldOut', 'the held-out combinations exclude almost every scene; hold out fewer');

@@ -129,6 +129,20 @@ export class Rng {
     return items[this.int(items.length)]!;
   }
 
+  /** An index drawn with probability proportional to its weight (non-negative, not all zero). */
+  weighted(weights: readonly number[]): number {
+    const total = weights.reduce((a, w) => a + w, 0);
+    let u = this.uniform() * total;
+    for (let i = 0; i < weights.length; i++) {
+      u -= weights[i]!;
+      if (u < 0) return i;
+    }
+    // rounding left u just above zero: the last index with weight
+    let last = weights.length - 1;
+    while (last > 0 && !(weights[last]! > 0)) last--;
+    return last;
+  }
+
   /** Standard normal (Box-Muller; the second value is kept for the next call). */
   normal(): number {
     if (this.spare !== null) {

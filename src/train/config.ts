@@ -8,7 +8,7 @@ import type { OptimConfig } from './loop.js';
 import type { Bucket } from './tasks.js';
 import type { HeldOutCombo } from '../data/index.js';
 import { HELD_OUT_COMBINATIONS } from '../eval/held-out.js';
-import { CAPTION_LEVELS, type CaptionLevel } from '../world/index.js';
+import { CAPTION_LEVELS, validateSceneMix, type CaptionLevel, type SceneMix } from '../world/index.js';
 
 export interface TrainConfig {
   task: 'vae' | 'dit';
@@ -35,6 +35,8 @@ export interface TrainConfig {
     conditionRate: number;
     /** Weights of the recaptioner's levels (short, medium, dense); the world's default when absent. */
     captionLevels?: Partial<Record<CaptionLevel, number>>;
+    /** World source: biases the scenes drawn (object counts, sizes, weather); the uniform draw when absent. */
+    mix?: SceneMix;
   };
   /** VAE runs: extra terms of the VAE objective. */
   vaeLoss: VaeLossConfig;
@@ -148,6 +150,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
       captionDropout: num(data, 'captionDropout', `${file}.data`, { min: 0, max: 1, def: 0.1 }),
       conditionRate: num(data, 'conditionRate', `${file}.data`, { min: 0, max: 1, def: 0.3 }),
       captionLevels: parseCaptionLevels(data.captionLevels, `${file}.data.captionLevels`),
+      mix: data.mix === undefined ? undefined : validateSceneMix(data.mix, `${file}.data.mix`),
     },
     vaeLoss: {
       gradientWeight: num(vaeLoss, 'gradientWeight', `${file}.vaeLoss`, { min: 0, def: 0.5 }),

@@ -34,7 +34,7 @@ export interface RunOptions {
 
 function makeSource(config: TrainConfig): ClipSource {
   if (config.data.source === 'folder') return new FolderClipSource(config.data.folder!, config.data.buckets);
-  return new WorldClipSource({ buckets: config.data.buckets, seed: config.seed, heldOut: config.data.heldOut, captionLevels: config.data.captionLevels });
+  return new WorldClipSource({ buckets: config.data.buckets, seed: config.seed, heldOut: config.data.heldOut, captionLevels: config.data.captionLevels, mix: config.data.mix });
 }
 
 /** A VAE from a model folder (its vae/) or a vae component folder. */

@@ -4,7 +4,7 @@
  */
 import { Rng } from '../engine/index.js';
 import { WorldDataset, videoFolderClips, type FolderSample, type HeldOutCombo, type WorldCursor } from '../data/index.js';
-import type { CaptionLevel } from '../world/index.js';
+import type { CaptionLevel, SceneMix } from '../world/index.js';
 import { TesseraError, invalidArgument } from '../errors.js';
 import type { Bucket, ClipSource } from './tasks.js';
 
@@ -14,6 +14,7 @@ export interface WorldSourceOptions {
   heldOut?: HeldOutCombo[];
   captionLevels?: Partial<Record<CaptionLevel, number>>;
   maxObjects?: number;
+  mix?: SceneMix;
 }
 
 const bucketKey = (b: Bucket) => `${b.width}x${b.height}x${b.frames}`;
@@ -31,6 +32,7 @@ export class WorldClipSource implements ClipSource {
         heldOut: opts.heldOut,
         captionLevels: opts.captionLevels,
         maxObjects: opts.maxObjects,
+        mix: opts.mix,
       }));
     }
   }

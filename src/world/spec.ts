@@ -203,6 +203,52 @@ export interface RandomSpecOptions {
   maxObjects?: number;
   /** Probability that an object is a sprite rather than a shape. */
   spriteProbability?: number;
+  /** Biases the draw towards some kinds of scene (see SceneMix); absent, every choice is uniform. */
+  mix?: SceneMix;
+}
+
+/**
+ * Relative weights that shift what random scenes contain, so a training stream can match the scenes it will be
+ * asked for (the eval prompts and a short prompt's defaults are mostly one or two medium objects in clear
+ * weather) instead of the uniform draw (a quarter of scenes with four objects, half of the objects small). A
+ * field left out keeps the uniform draw, and with no mix at all the stream is exactly the unbiased one.
+ */
+export interface SceneMix {
+  /** Weights of 1, 2, ... objects, e.g. [3, 2, 1]: one object three times as often as three, never four. */
+  objectCounts?: number[];
+  /** Weights of object sizes among those that fit the frame. */
+  sizes?: Partial<Record<SizeName, number>>;
+  /** Probability of clear weather (uniform draw: 0.7); rain and snow share the rest. */
+  clearWeather?: number;
+}
+
+/** Checks untrusted JSON as a SceneMix, naming the field that is wrong. */
+export function validateSceneMix(v: Json, field: string): SceneMix {
+  if (!isObject(v)) throw invalidArgument(field, 'expected an object {objectCounts?, sizes?, clearWeather?}');
+  const unknown = Object.keys(v).filter((k) => !['objectCounts', 'sizes', 'clearWeather'].includes(k));
+  if (unknown.length) throw invalidArgument(`${field}.${unknown[0]}`, 'unknown field; expected objectCounts, sizes or clearWeather');
+  const mix: SceneMix = {};
+  const weight = (w: Json, f: string): number => numberIn(w, 0, 1e6, f);
+  if (v.objectCounts !== undefined) {
+    const c = v.objectCounts;
+    if (!Array.isArray(c) || c.length < 1 || c.length > MAX_OBJECTS) {
+      throw invalidArgument(`${field}.objectCounts`, `expected a list of 1 to ${MAX_OBJECTS} weights (for 1, 2, ... objects), got ${JSON.stringify(c)}`);
+    }
+    mix.objectCounts = c.map((w, i) => weight(w, `${field}.objectCounts[${i}]`));
+    if (!mix.objectCounts.some((w) => w > 0)) throw invalidArgument(`${field}.objectCounts`, 'expected at least one positive weight');
+  }
+  if (v.sizes !== undefined) {
+    if (!isObject(v.sizes)) throw invalidArgument(`${field}.sizes`, `expected an object of weights by size (${SIZES.join(', ')})`);
+    const sizes: Partial<Record<SizeName, number>> = {};
+    for (const [k, w] of Object.entries(v.sizes)) {
+      oneOf(k, SIZES, `${field}.sizes`);
+      sizes[k as SizeName] = weight(w, `${field}.sizes.${k}`);
+    }
+    if (!Object.values(sizes).some((w) => w > 0)) throw invalidArgument(`${field}.sizes`, 'expected at least one positive weight');
+    mix.sizes = sizes;
+  }
+  if (v.clearWeather !== undefined) mix.clearWeather = numberIn(v.clearWeather, 0, 1, `${field}.clearWeather`);
+  return mix;
 }
 
 /** Plausible motions for a kind of object, so random scenes look like the world rather than noise. */
@@ -258,8 +304,10 @@ export function randomSpec(seed: number, opts: RandomSpecOptions = {}): SceneSpe
   const lighting: Lighting = bgKind !== 'night' && bgKind !== 'city' && rng.uniform() < 0.2 ? 'night' : 'day';
   // a pan or zoom over a flat colour is invisible, so solid backgrounds keep the camera still
   const camera: CameraMotion = bgKind === 'solid' || rng.uniform() < 0.6 ? 'still' : rng.pick(CAMERAS.slice(1));
-  const weather: Weather = rng.uniform() < 0.7 ? 'clear' : rng.pick(['snow', 'rain'] as const);
-  const count = 1 + rng.int(Math.min(MAX_OBJECTS, opts.maxObjects ?? MAX_OBJECTS));
+  const mix = opts.mix ?? {};
+  const weather: Weather = rng.uniform() < (mix.clearWeather ?? 0.7) ? 'clear' : rng.pick(['snow', 'rain'] as const);
+  const most = Math.min(MAX_OBJECTS, opts.maxObjects ?? MAX_OBJECTS);
+  const count = 1 + (mix.objectCounts ? rng.weighted(mix.objectCounts.slice(0, most)) : rng.int(most));
   const colours = visibleColours(background, lighting);
   const spec: SceneSpec = {
     width: opts.width ?? 64, height: opts.height ?? 64, fps: opts.fps ?? 8, frames: opts.frames ?? 16, seed: 0,
@@ -268,6 +316,7 @@ export function randomSpec(seed: number, opts: RandomSpecOptions = {}): SceneSpe
   const unit = Math.min(spec.width, spec.height);
   const fitting = SIZES.filter((s) => SIZE_FRACTION[s] * unit >= MIN_OBJECT_PX);
   const sizes = fitting.length ? fitting : [SIZES[SIZES.length - 1]!];
+  const sizeWeights = mix.sizes && sizes.some((s) => (mix.sizes![s] ?? 0) > 0) ? sizes.map((s) => mix.sizes![s] ?? 0) : null;
   let accepted: Pose[][] | undefined;
   for (let i = 0; i < count; i++) {
     let kind = '', colour: ColourName | undefined, type: MotionType = 'stay';
@@ -283,7 +332,7 @@ export function randomSpec(seed: number, opts: RandomSpecOptions = {}): SceneSpe
       if (dirs) motion.direction = rng.pick(dirs);
       const obj: ObjectSpec = {
         kind,
-        size: rng.pick(sizes),
+        size: sizeWeights ? sizes[rng.weighted(sizeWeights)]! : rng.pick(sizes),
         position: startPosition(rng, motion),
         motion,
         physics: { restitution: Math.round(rng.range(0.6, 0.9) * 100) / 100, collide: rng.uniform() < 0.85, depth: spec.objects.length },

@@ -73,3 +73,30 @@ test('a folder of videos with captions.jsonl is cut into bucket-sized clips', as
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a scene mix shifts object counts, sizes and weather, and no mix leaves the stream as it was', () => {
+  const big = [{ width: 128, height: 128, frames: 4 }];
+  const tally = (ds: WorldDataset) => {
+    const counts = [0, 0, 0, 0, 0];
+    let medium = 0, objects = 0, clear = 0;
+    for (let i = 0; i < 300; i++) {
+      const { spec } = ds.describe(i);
+      counts[spec.objects.length]!++;
+      objects += spec.objects.length;
+      medium += spec.objects.filter((o) => o.size === 'medium').length;
+      if (spec.weather === 'clear') clear++;
+    }
+    return { counts, medium: medium / objects, clear: clear / 300 };
+  };
+  const uniform = tally(new WorldDataset({ buckets: big, seed: 3 }));
+  const mixed = tally(new WorldDataset({ buckets: big, seed: 3, mix: { objectCounts: [1, 1], sizes: { medium: 1 }, clearWeather: 1 } }));
+  assert.ok(uniform.counts[4]! > 0 && uniform.medium < 0.6 && uniform.clear < 0.85, JSON.stringify(uniform));
+  assert.equal(mixed.counts[3]! + mixed.counts[4]!, 0, 'never more objects than objectCounts lists');
+  assert.ok(mixed.counts[1]! > 100 && mixed.counts[2]! > 100, JSON.stringify(mixed.counts));
+  assert.equal(mixed.medium, 1);
+  assert.equal(mixed.clear, 1);
+  // an empty mix draws exactly the scenes of no mix (old runs resume unchanged)
+  const a = new WorldDataset({ buckets: big, seed: 3 }).describe(17);
+  const b = new WorldDataset({ buckets: big, seed: 3, mix: {} }).describe(17);
+  assert.deepEqual(b.spec, a.spec);
+});

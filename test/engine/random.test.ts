@@ -54,3 +54,12 @@ test('distributions have the right range and moments', () => {
   const same = new Rng(5);
   assert.deepEqual(Array.from(arr), Array.from({ length: 4 }, () => same.normal() * 3));
 });
+
+test('weighted draws follow the weights and never pick a zero weight', () => {
+  const r = new Rng(9);
+  const counts = [0, 0, 0, 0];
+  for (let i = 0; i < 6000; i++) counts[r.weighted([3, 0, 1, 2])]!++;
+  assert.equal(counts[1], 0);
+  assert.ok(Math.abs(counts[0]! / 6000 - 0.5) < 0.03 && Math.abs(counts[2]! / 6000 - 1 / 6) < 0.03, counts.join(' '));
+  assert.equal(new Rng(1).weighted([0, 0, 5]), 2);
+});

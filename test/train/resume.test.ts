@@ -166,10 +166,16 @@ test('config errors name the field', () => {
     [{ ...ditConfig('x'), vaeFrom: null }, /vaeFrom/],
     [{ ...ditConfig('x'), model: { unet: {} } }, /model\.unet: expected one of vae, transformer, textEncoder/],
     [{ ...ditConfig('x'), model: { vae: 16 } }, /model\.vae: expected an object/],
+    [{ ...ditConfig('x'), data: { ...ditConfig('x').data as object, mix: { objectCounts: [1, 1, 1, 1, 1] } } }, /data\.mix\.objectCounts: expected a list of 1 to 4/],
+    [{ ...ditConfig('x'), data: { ...ditConfig('x').data as object, mix: { sizes: { huge: 1 } } } }, /data\.mix\.sizes: expected one of small, medium, large/],
+    [{ ...ditConfig('x'), data: { ...ditConfig('x').data as object, mix: { clearWeather: 2 } } }, /data\.mix\.clearWeather: expected a number in \[0, 1\]/],
+    [{ ...ditConfig('x'), data: { ...ditConfig('x').data as object, mix: { counts: [1] } } }, /data\.mix\.counts: unknown field/],
   ];
   for (const [json, re] of cases) {
     assert.throws(() => parseTrainConfig(json, 'cfg'), (e: unknown) => e instanceof TesseraError && re.test(e.message));
   }
+  const mix = { objectCounts: [3, 2, 2], sizes: { small: 1, medium: 4 }, clearWeather: 0.8 };
+  assert.deepEqual(parseTrainConfig({ ...ditConfig('x'), data: { ...ditConfig('x').data as object, mix } }, 'cfg').data.mix, mix);
 });
 
 test('architecture overrides replace preset fields, and the transformer follows the VAE latent width', () => {
