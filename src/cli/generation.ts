@@ -77,6 +77,7 @@ export async function runGeneration(args: RunGenerationArgs): Promise<void> {
     guidanceScale: parseNumberFlag('--guidance', flags.guidance, false) ?? stored.guidanceScale ?? d.guidanceScale,
     seed: flags.seed !== undefined ? parseSeed(flags.seed, '--seed') : (stored.seed ?? parseSeed(undefined, '--seed')),
     sampler: (flags.sampler ?? stored.sampler ?? 'euler') as GenerationRequest['sampler'],
+    eta: parseNumberFlag('--eta', flags.eta, false) ?? stored.eta,
     expandPrompt: expand,
   };
   const { request, prefix, suffix } = await args.build(flags, base);

@@ -12,9 +12,11 @@ export type { ResolutionShiftOptions, FlowBatch, FlowBatchOptions } from './flow
 export {
   FlowEulerScheduler,
   FlowHeunScheduler,
+  FlowEulerAncestralScheduler,
+  DEFAULT_ETA,
   createScheduler,
   flowSigmas,
   SCHEDULER_NAMES,
 } from './schedulers.js';
-export type { FlowScheduler, SetTimestepsOptions, SchedulerName } from './schedulers.js';
+export type { FlowScheduler, SetTimestepsOptions, SchedulerName, CreateSchedulerOptions } from './schedulers.js';
 export { guidedVelocity, combineGuidance } from './guidance.js';

@@ -10,7 +10,7 @@
  * (its `order` is 2), and `step` keeps track of which stage it is in. Timesteps are flow times in [0, 1], the value
  * the DiT takes directly.
  */
-import { Tensor } from '../engine/index.js';
+import { Tensor, type Rng } from '../engine/index.js';
 import { invalidArgument, TesseraError } from '../errors.js';
 import { shiftTime } from './flow.js';
 
@@ -161,15 +161,77 @@ export class FlowHeunScheduler extends FlowSchedulerBase {
   }
 }
 
-export type SchedulerName = 'euler' | 'heun';
-export const SCHEDULER_NAMES: readonly SchedulerName[] = ['euler', 'heun'];
+/**
+ * Stochastic first order: DDIM with eta, written for the flow x_t = (1 - t) x0 + t eps. Each step splits the
+ * sample into the model's estimates of data and noise,
+ *
+ *   x0 = x - t v,   eps = x + (1 - t) v,
+ *
+ * and rebuilds it at the next noise level s from x0, part of eps and fresh noise z:
+ *
+ *   x_s = (1 - s) x0 + sqrt(s^2 - c^2) eps + c z,   c = eta s sqrt(1 - r^2),   r = (1 - t) s / ((1 - s) t).
+ *
+ * c^2 is eta^2 times the variance of q(x_s | x_t, x0), so eta = 0 is exactly Euler and eta = 1 is ancestral (DDPM)
+ * sampling; for any eta the marginals stay those of the forward process, whatever the step count. Fresh noise
+ * washes out part of the error earlier steps made instead of carrying it down the ODE, which helps a model whose
+ * velocity is still rough (Karras et al. 2022, section 4). The last step returns x0.
+ */
+export class FlowEulerAncestralScheduler extends FlowSchedulerBase {
+  readonly name = 'euler-ancestral';
+  readonly order = 1 as const;
+  readonly eta: number;
+  private readonly rng: Rng;
 
-export function createScheduler(name: string): FlowScheduler {
+  constructor(rng: Rng, eta = DEFAULT_ETA) {
+    super();
+    if (!(eta >= 0 && eta <= 1)) throw invalidArgument('eta', `expected a number in [0, 1], got ${eta}`);
+    this.rng = rng;
+    this.eta = eta;
+  }
+
+  protected evaluationTimes(sigmas: Float32Array): Float32Array {
+    return sigmas.slice(0, -1);
+  }
+
+  protected advance(velocity: Tensor, sample: Tensor, i: number): Tensor {
+    const [t, s] = [this.sigmas[i]!, this.sigmas[i + 1]!];
+    this.sampleSigma = s;
+    const r = t >= 1 ? 0 : ((1 - t) * s) / ((1 - s) * t);
+    const c = this.eta * s * Math.sqrt(Math.max(0, 1 - r * r));
+    const keep = Math.sqrt(Math.max(0, s * s - c * c));
+    const out = new Float32Array(sample.size);
+    const x = sample.data, v = velocity.data;
+    for (let j = 0; j < out.length; j++) {
+      const x0 = x[j]! - t * v[j]!;
+      const eps = x[j]! + (1 - t) * v[j]!;
+      out[j] = (1 - s) * x0 + keep * eps + (c > 0 ? c * this.rng.normal() : 0);
+    }
+    return Tensor.from(out, sample.shape);
+  }
+}
+
+/** eta of euler-ancestral when none is given. */
+export const DEFAULT_ETA = 0.5;
+
+export type SchedulerName = 'euler' | 'heun' | 'euler-ancestral';
+export const SCHEDULER_NAMES: readonly SchedulerName[] = ['euler', 'heun', 'euler-ancestral'];
+
+export interface CreateSchedulerOptions {
+  /** Source of the fresh noise of stochastic schedulers (euler-ancestral needs one). */
+  rng?: Rng;
+  /** euler-ancestral: share of fresh noise per step, in [0, 1]. */
+  eta?: number;
+}
+
+export function createScheduler(name: string, options: CreateSchedulerOptions = {}): FlowScheduler {
   switch (name) {
     case 'euler':
       return new FlowEulerScheduler();
     case 'heun':
       return new FlowHeunScheduler();
+    case 'euler-ancestral':
+      if (!options.rng) throw invalidArgument('rng', 'euler-ancestral draws fresh noise: pass a seeded Rng');
+      return new FlowEulerAncestralScheduler(options.rng, options.eta);
     default:
       throw invalidArgument('scheduler', `expected one of ${SCHEDULER_NAMES.join(', ')}, got "${name}"`);
   }

@@ -125,7 +125,7 @@ export class TesseraPipeline {
 
       const shape = [1, C, latentT, latentH, latentW];
       const noise = Tensor.randn(shape, rng);
-      const scheduler = createScheduler(req.sampler);
+      const scheduler = createScheduler(req.sampler, { rng: rng.fork('sampler'), eta: req.eta });
       const shift = resolutionShift(transformer.numTokens(latentT, latentH, latentW), {
         baseTokens: this.parts.scheduler.shiftBaseTokens,
         maxShift: this.parts.scheduler.maxShift,

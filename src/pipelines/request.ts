@@ -3,6 +3,7 @@
  * Every rejection names the field and what was expected.
  */
 import { invalidArgument } from '../errors.js';
+import { SCHEDULER_NAMES } from '../diffusion/index.js';
 import type { GenerationRequest } from './types.js';
 
 /** What a model folder says about itself (model_index.json, "tessera" section). */
@@ -88,9 +89,10 @@ export function planSampling(req: GenerationRequest, caps: ModelCapabilities): S
   checkInt('steps', req.steps, 1, 500);
   checkNumber('guidance_scale', req.guidanceScale, 0, 50);
   checkInt('seed', req.seed, 0, 2 ** 32 - 1);
-  if (req.sampler !== 'euler' && req.sampler !== 'heun') {
-    throw invalidArgument('sampler', `expected "euler" or "heun", got ${JSON.stringify(req.sampler)}`);
+  if (!SCHEDULER_NAMES.includes(req.sampler)) {
+    throw invalidArgument('sampler', `expected one of ${SCHEDULER_NAMES.map((n) => `"${n}"`).join(', ')}, got ${JSON.stringify(req.sampler)}`);
   }
+  if (req.eta !== undefined) checkNumber('eta', req.eta, 0, 1);
   for (const [i, c] of (req.conditions ?? []).entries()) {
     checkNumber(`conditions[${i}].strength`, c.strength, 0, 1);
     if (!Number.isInteger(c.frameIndex) || c.frameIndex >= frames || c.frameIndex < -frames) {

@@ -16,7 +16,7 @@ export interface FrameCondition {
   strength: number;
 }
 
-export type SamplerName = 'euler' | 'heun';
+export type SamplerName = 'euler' | 'heun' | 'euler-ancestral';
 
 export interface GenerationRequest {
   prompt: string;
@@ -30,6 +30,8 @@ export interface GenerationRequest {
   guidanceScale: number;
   seed: number;
   sampler: SamplerName;
+  /** euler-ancestral: share of fresh noise per step, 0..1 (default DEFAULT_ETA); other samplers ignore it. */
+  eta?: number;
   /** Expand the prompt into the dense caption style the model was trained on. */
   expandPrompt: boolean | 'llm';
   conditions?: FrameCondition[];

@@ -106,6 +106,8 @@ test('bad input exits non-zero with a one-line message naming the problem', asyn
     [['edit', 'x', '--model', model, '--video', join(work, 'a.mp4'), '--strength', '3'], /--strength/],
     [['edit', 'x', '--model', model, '--video', join(work, 'dummy.png')], /dummy\.png/],
     [['generate', 'x', '--model', model, '--sampler', 'ddim'], /sampler/],
+    [['generate', 'x', '--model', model, '--sampler', 'euler-ancestral', '--eta', 'lots'], /--eta: expected a number/],
+    [['generate', 'x', '--model', model, '--sampler', 'euler-ancestral', '--eta', '1.5'], /eta: expected a number from 0 to 1/],
   ];
   for (const [args, re] of cases) {
     const r = tessera(...args);

@@ -4,6 +4,7 @@ import { Rng, Tensor } from '../../src/engine/index.js';
 import {
   FlowEulerScheduler,
   FlowHeunScheduler,
+  FlowEulerAncestralScheduler,
   createScheduler,
   flowSigmas,
   shiftTime,
@@ -98,7 +99,7 @@ test('step checks the call order and shapes', () => {
   s.step(x, 1, x);
   s.step(x, s.timesteps[1]!, x);
   assert.throws(() => s.step(x, 0, x), /all 2 steps are done/);
-  assert.throws(() => createScheduler('ddim'), /scheduler: expected one of euler, heun/);
+  assert.throws(() => createScheduler('ddim'), /scheduler: expected one of euler, heun, euler-ancestral/);
 });
 
 test('scaleNoise starts an edit at the first sigma of a partial schedule', () => {
@@ -107,4 +108,41 @@ test('scaleNoise starts an edit at the first sigma of a partial schedule', () =>
   const y = s.scaleNoise(Tensor.from([1], [1]), Tensor.from([-1], [1]));
   assert.ok(Math.abs(y.item() - (0.7 * 1 + 0.3 * -1)) < 1e-6);
   assert.equal(s.timesteps.length, 3);
+});
+
+test('euler-ancestral: eta 0 is Euler, a seed reproduces, and the last step lands on the data estimate', () => {
+  const rng = new Rng(4);
+  const x0 = Tensor.randn([3, 4], rng);
+  const noise = Tensor.randn([3, 4], rng);
+  const point = (x: Tensor, t: number) => Tensor.from(Array.from(x.data, (xi, i) => (xi - x0.data[i]!) / t), x.shape);
+  // a curved field, where fresh noise changes the path
+  const curved = (x: Tensor) => Tensor.from(Array.from(x.data, (xi) => 1.5 * xi), x.shape);
+  const run = (s: FlowScheduler, v: (x: Tensor, t: number) => Tensor) => { s.setTimesteps(6, { shift: 2 }); return sample(s, noise, v).x.toArray(); };
+  assert.deepEqual(run(new FlowEulerAncestralScheduler(new Rng(1), 0), curved), run(new FlowEulerScheduler(), curved));
+  assert.deepEqual(run(createScheduler('euler-ancestral', { rng: new Rng(7), eta: 0.5 }), curved), run(createScheduler('euler-ancestral', { rng: new Rng(7), eta: 0.5 }), curved));
+  assert.notDeepEqual(run(createScheduler('euler-ancestral', { rng: new Rng(7), eta: 0.5 }), curved), run(createScheduler('euler-ancestral', { rng: new Rng(8), eta: 0.5 }), curved));
+  // one data point: every step's data estimate is that point, whatever noise is drawn
+  for (const eta of [0.5, 1]) {
+    run(new FlowEulerAncestralScheduler(new Rng(2), eta), point).forEach((xi, i) => assert.ok(Math.abs(xi - x0.data[i]!) < 1e-5, `eta ${eta}: x[${i}] = ${xi} vs ${x0.data[i]}`));
+  }
+  assert.throws(() => createScheduler('euler-ancestral'), /rng: euler-ancestral draws fresh noise/);
+  assert.throws(() => new FlowEulerAncestralScheduler(new Rng(1), 1.5), /eta: expected a number in \[0, 1\]/);
+});
+
+test('euler-ancestral with the exact velocity of Gaussian data samples that Gaussian, for any eta', () => {
+  // a sampler that renewed a fixed share of the noise each step instead (0.476 at eta 0.5) would fail this
+  // data x0 ~ N(0, s^2) per element: E[eps - x0 | x_t] = (t - (1 - t) s^2) / ((1 - t)^2 s^2 + t^2) x_t
+  const s2 = 0.25;
+  const v = (x: Tensor, t: number) => {
+    const k = (t - (1 - t) * s2) / ((1 - t) ** 2 * s2 + t * t);
+    return Tensor.from(Array.from(x.data, (xi) => k * xi), x.shape);
+  };
+  const start = Tensor.randn([1, 40_000], new Rng(5));
+  for (const eta of [0, 0.5, 1]) {
+    const sch = new FlowEulerAncestralScheduler(new Rng(6), eta);
+    sch.setTimesteps(400, { shift: 2 });
+    const out = sample(sch, start, v).x.toArray();
+    const variance = out.reduce((a, b) => a + b * b, 0) / out.length;
+    assert.ok(Math.abs(Math.sqrt(variance) - 0.5) < 0.012, `eta ${eta}: std ${Math.sqrt(variance)}, expected 0.5`);
+  }
 });

@@ -82,6 +82,15 @@ test('heun sampler and guidance off both run', async () => {
   assert.equal((await pipe.generate(request({ sampler: 'heun', guidanceScale: 1 }))).clip.frames, 9);
 });
 
+test('euler-ancestral reproduces from its seed, differs from Euler, and is Euler at eta 0', async () => {
+  const a = await pipe.generate(request({ sampler: 'euler-ancestral', eta: 0.7 }));
+  const b = await pipe.generate(request({ sampler: 'euler-ancestral', eta: 0.7 }));
+  const euler = await pipe.generate(request());
+  assert.deepEqual(b.clip.data, a.clip.data);
+  assert.notDeepEqual(a.clip.data, euler.clip.data);
+  assert.deepEqual((await pipe.generate(request({ sampler: 'euler-ancestral', eta: 0 }))).clip.data, euler.clip.data);
+});
+
 test('image-to-video keeps the image as frame 0 (exactly what the VAE reconstructs of it)', async () => {
   const image = gradientImage(32, 32);
   const res = await pipe.generate(request({ conditions: imageToVideo(image) }));
@@ -143,6 +152,7 @@ test('bad requests name the field', async () => {
     [{ frames: 0 }, /^frames:/],
     [{ steps: 0 }, /^steps:/],
     [{ sampler: 'ddim' as never }, /^sampler:/],
+    [{ sampler: 'euler-ancestral', eta: 2 }, /^eta: expected a number from 0 to 1/],
     [{ seed: -1 }, /^seed:/],
     [{ guidanceScale: Number.NaN }, /^guidance_scale:/],
     [{ prompt: 'x'.repeat(5000) }, /^prompt:/],

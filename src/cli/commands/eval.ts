@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { invalidArgument } from '../../errors.js';
 import { parseFloatInRange, parseIntInRange } from '../options.js';
+import type { SchedulerName as SamplerName } from '../../diffusion/schedulers.js';
 
 interface EvalFlags {
   model?: string;
@@ -14,6 +15,8 @@ interface EvalFlags {
   seeds: string;
   steps?: string;
   guidance?: string;
+  sampler?: string;
+  eta?: string;
   classifier?: string;
   distance: boolean;
   reference: boolean;
@@ -42,6 +45,8 @@ export function registerEval(program: Command): void {
     .option('--seeds <list>', 'seeds every prompt is generated at', '0,1')
     .option('--steps <n>', 'denoising steps (default: the model\'s)')
     .option('--guidance <scale>', 'classifier-free guidance scale (default: the model\'s)')
+    .option('--sampler <name>', 'euler (default), heun or euler-ancestral')
+    .option('--eta <share>', 'euler-ancestral: share of fresh noise per step, 0-1 (default 0.5)')
     .option('--classifier <dir>', 'world classifier for the distance (default: models/world-classifier)')
     .option('--no-distance', 'skip the Frechet distance')
     .option('--no-reference', 'skip grading rendered reference clips (the judge\'s ceiling)')
@@ -62,9 +67,15 @@ export function registerEval(program: Command): void {
       const root = packageRoot();
       let prompts = await readPromptFile(flags.prompts ?? join(root, 'eval', 'prompts.jsonl'));
       if (flags.limit !== undefined) prompts = selectSubset(prompts, parseIntInRange('--limit', flags.limit, 1, 100_000));
-      const overrides: { steps?: number; guidanceScale?: number } = {};
+      const overrides: { steps?: number; guidanceScale?: number; sampler?: SamplerName; eta?: number } = {};
       if (flags.steps !== undefined) overrides.steps = parseIntInRange('--steps', flags.steps, 1, 1000);
       if (flags.guidance !== undefined) overrides.guidanceScale = parseFloatInRange('--guidance', flags.guidance, 0, 50);
+      if (flags.sampler !== undefined) {
+        const { SCHEDULER_NAMES } = await import('../../diffusion/schedulers.js');
+        if (!(SCHEDULER_NAMES as readonly string[]).includes(flags.sampler)) throw invalidArgument('--sampler', `expected one of ${SCHEDULER_NAMES.join(', ')}, got "${flags.sampler}"`);
+        overrides.sampler = flags.sampler as SamplerName;
+      }
+      if (flags.eta !== undefined) overrides.eta = parseFloatInRange('--eta', flags.eta, 0, 1);
       const classifier = !flags.distance ? null : flags.classifier ? await loadClassifier(flags.classifier) : await defaultClassifier(root);
       const pipeline = await loadPipeline(flags.model);
 

@@ -19,6 +19,7 @@ export interface SamplingFlags {
   guidance?: string;
   seed?: string;
   sampler?: string;
+  eta?: string;
   expand?: boolean | string;
   out?: string;
   json?: boolean;
@@ -34,7 +35,8 @@ function addSamplingOptions(cmd: Command, opts: { frames: boolean }): Command {
     .option('--steps <n>', 'denoising steps')
     .option('--guidance <scale>', 'classifier-free guidance scale')
     .option('--seed <n>', 'random seed (printed when not given)')
-    .option('--sampler <name>', 'euler or heun')
+    .option('--sampler <name>', 'euler (default), heun or euler-ancestral (stochastic)')
+    .option('--eta <share>', 'euler-ancestral: share of fresh noise per step, 0-1 (default 0.5)')
     .option('--no-expand', 'use the prompt as it is, without expanding it into a dense caption')
     .option('--expand <how>', 'prompt expansion: builtin (default) or llm (OpenAI-compatible endpoint from TESSERA_LLM_* env)')
     .option('--out <file>', 'output file; the format follows the extension (.mp4 .webm .gif .webp .png)')
