@@ -219,7 +219,7 @@ export const SCHEDULER_NAMES: readonly SchedulerName[] = ['euler', 'heun', 'eule
 export interface CreateSchedulerOptions {
   /** Source of the fresh noise of stochastic schedulers (euler-ancestral needs one). */
   rng?: Rng;
-  /** euler-ancestral: share of fresh noise per step, in [0, 1]. */
+  /** euler-ancestral: DDIM's eta in [0, 1], how much of each step's posterior noise is drawn fresh. */
   eta?: number;
 }
 

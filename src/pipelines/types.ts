@@ -30,7 +30,7 @@ export interface GenerationRequest {
   guidanceScale: number;
   seed: number;
   sampler: SamplerName;
-  /** euler-ancestral: share of fresh noise per step, 0..1 (default DEFAULT_ETA); other samplers ignore it. */
+  /** euler-ancestral: DDIM's eta, 0 (Euler) to 1 (ancestral); default DEFAULT_ETA. Other samplers ignore it. */
   eta?: number;
   /** Expand the prompt into the dense caption style the model was trained on. */
   expandPrompt: boolean | 'llm';

@@ -46,7 +46,7 @@ export function registerEval(program: Command): void {
     .option('--steps <n>', 'denoising steps (default: the model\'s)')
     .option('--guidance <scale>', 'classifier-free guidance scale (default: the model\'s)')
     .option('--sampler <name>', 'euler (default), heun or euler-ancestral')
-    .option('--eta <share>', 'euler-ancestral: share of fresh noise per step, 0-1 (default 0.5)')
+    .option('--eta <x>', 'euler-ancestral: DDIM eta, 0 (= euler) to 1 (ancestral); default 0.5')
     .option('--classifier <dir>', 'world classifier for the distance (default: models/world-classifier)')
     .option('--no-distance', 'skip the Frechet distance')
     .option('--no-reference', 'skip grading rendered reference clips (the judge\'s ceiling)')

@@ -36,7 +36,7 @@ function addSamplingOptions(cmd: Command, opts: { frames: boolean }): Command {
     .option('--guidance <scale>', 'classifier-free guidance scale')
     .option('--seed <n>', 'random seed (printed when not given)')
     .option('--sampler <name>', 'euler (default), heun or euler-ancestral (stochastic)')
-    .option('--eta <share>', 'euler-ancestral: share of fresh noise per step, 0-1 (default 0.5)')
+    .option('--eta <x>', 'euler-ancestral: DDIM eta, 0 (= euler) to 1 (ancestral); default 0.5')
     .option('--no-expand', 'use the prompt as it is, without expanding it into a dense caption')
     .option('--expand <how>', 'prompt expansion: builtin (default) or llm (OpenAI-compatible endpoint from TESSERA_LLM_* env)')
     .option('--out <file>', 'output file; the format follows the extension (.mp4 .webm .gif .webp .png)')
