@@ -6,6 +6,7 @@
 import type { VideoClip } from '../media/types.js';
 import type { ProgressCallback } from '../progress.js';
 import type { Tensor } from '../engine/index.js';
+import type { SchedulerName } from '../diffusion/index.js';
 
 /** A clip (or image) placed at a frame of the output, as in LTX-Video's conditioning. */
 export interface FrameCondition {
@@ -16,7 +17,8 @@ export interface FrameCondition {
   strength: number;
 }
 
-export type SamplerName = 'euler' | 'heun' | 'euler-ancestral';
+/** The sampler names are the diffusion layer's scheduler names. */
+export type SamplerName = SchedulerName;
 
 export interface GenerationRequest {
   prompt: string;

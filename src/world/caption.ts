@@ -209,11 +209,5 @@ function joinClauses(clauses: string[], rng: Rng): string {
 /** A random caption level by weights (short, medium, dense), as training samples them. */
 export function pickCaptionLevel(rng: Rng, weights: Partial<Record<CaptionLevel, number>> = { short: 0.15, medium: 0.25, dense: 0.6 }): CaptionLevel {
   const levels = CAPTION_LEVELS.filter((l) => (weights[l] ?? 0) > 0);
-  const total = levels.reduce((s, l) => s + weights[l]!, 0);
-  let u = rng.uniform() * total;
-  for (const l of levels) {
-    u -= weights[l]!;
-    if (u < 0) return l;
-  }
-  return levels[levels.length - 1]!;
+  return levels[rng.weighted(levels.map((l) => weights[l]!))]!;
 }

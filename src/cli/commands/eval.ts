@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { invalidArgument } from '../../errors.js';
 import { parseFloatInRange, parseIntInRange } from '../options.js';
-import type { SchedulerName as SamplerName } from '../../diffusion/schedulers.js';
+import type { SamplerName } from '../../pipelines/types.js';
 
 interface EvalFlags {
   model?: string;
