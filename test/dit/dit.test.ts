@@ -8,6 +8,7 @@ import { TesseraError } from '../../src/errors.js';
 import {
   DiT,
   DiTConfig,
+  FrameIndexEmbed,
   PatchEmbed3D,
   batchTextConditions,
   frameChannels,
@@ -168,6 +169,62 @@ test('on uniform input RoPE alone cannot tell tokens apart; frame positions can'
   };
   assert.ok(spread(new DiT({ ...TINY, framePositionFrequencies: 0 }, new Rng(8))) < 1e-5);
   assert.ok(spread(new DiT(TINY, new Rng(8))) > 1e-4);
+});
+
+test('on uniform input nothing tells latent frames apart but the frame-index features', () => {
+  const rng = new Rng(11);
+  const x = Tensor.full([1, 4, 3, 2, 2], 0.3); // three latent frames of one token each
+  const cond = text(1, 2, 8, rng);
+  const spread = (model: DiT) => {
+    randomiseZeroInit(model, new Rng(12));
+    for (const [name, p] of model.namedParameters()) {
+      if (name.startsWith('frameIndex.')) for (let i = 0; i < p.size; i++) p.data[i] = 0.05 * rng.normal();
+    }
+    const y = noGrad(() => model.forward({ latents: x, timesteps: [1], text: cond }));
+    const perFrame = [0, 1, 2].map((t) => y.data[t * 4]!); // channel 0, cell (0, 0) of every latent frame
+    return Math.max(...perFrame) - Math.min(...perFrame);
+  };
+  assert.ok(spread(new DiT(TINY, new Rng(13))) < 1e-5, 'RoPE and frame positions alone');
+  assert.ok(spread(new DiT({ ...TINY, frameIndexFrequencies: 2 }, new Rng(13))) > 1e-4, 'with frame-index features');
+  assert.throws(() => DiTConfig.resolve({ frameIndexFrequencies: -1 }), /DiTConfig\.frameIndexFrequencies: expected an integer >= 0/);
+});
+
+test('frame-index features: the first latent frame is marked, the rest follow sines of the index', () => {
+  const f = FrameIndexEmbed.features({ t: 3, h: 1, w: 2 }, 2).toArray() as number[];
+  const row = (i: number) => f.slice(i * 5, i * 5 + 5);
+  assert.deepEqual(row(0), row(1), 'tokens of one frame share features');
+  assert.equal(row(0)[0], 1);
+  assert.equal(row(2)[0], 0);
+  assert.ok(Math.abs(row(2)[1]! - Math.sin(Math.PI / 2)) < 1e-6 && Math.abs(row(4)[1]! - Math.sin(Math.PI)) < 1e-6);
+});
+
+test('adding frame-index features to a trained model leaves its output unchanged until they are trained', async () => {
+  const rng = new Rng(14);
+  const base = new DiT(TINY, rng.fork('m'));
+  randomiseZeroInit(base, rng.fork('w'));
+  const withIndex = new DiT({ ...TINY, frameIndexFrequencies: 3 }, rng.fork('m2'));
+  const old = base.stateDict();
+  for (const [name, p] of withIndex.stateDict()) {
+    const src = old.get(name);
+    if (src) p.data.set(src.data);
+    else assert.ok(name.startsWith('frameIndex.'), name);
+  }
+  const input = { latents: Tensor.randn([1, 4, 3, 4, 4], rng), timesteps: [0.6], text: text(1, 2, 8, rng) };
+  assert.deepEqual(noGrad(() => withIndex.forward(input)).toArray(), noGrad(() => base.forward(input)).toArray());
+  // a folder written before the field existed loads with it off
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-dit-'));
+  try {
+    await base.savePretrained(dir);
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+    delete config.frameIndexFrequencies;
+    await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+    const loaded = await DiT.fromPretrained(dir);
+    assert.equal(loaded.config.frameIndexFrequencies, 0);
+    assert.equal(loaded.frameIndex, null);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('batchTextConditions pads shorter captions and masks the padding', () => {

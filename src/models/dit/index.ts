@@ -4,6 +4,7 @@ export {
   DiTBlock,
   PatchEmbed3D,
   FramePositionEmbed,
+  FrameIndexEmbed,
   TimestepEmbedder,
   SelfAttention,
   CrossAttention,

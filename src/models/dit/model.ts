@@ -1,7 +1,7 @@
 /**
  * Spacetime diffusion transformer (DiT), shaped like the figure in Peebles & Xie (2023) with Sora's changes:
  *
- *   latent [B, C, T, H, W] --(+ frame-condition channels)--> PatchEmbed3D --(+ FramePositionEmbed)--> tokens [B, N, D]
+ *   latent [B, C, T, H, W] --(+ frame-condition channels)--> PatchEmbed3D --(+ FramePositionEmbed, FrameIndexEmbed)--> tokens [B, N, D]
  *   timestep t --> TimestepEmbedder --+--> c [B, D]  (conditions every block through adaLN-Zero)
  *   pooled text --> Linear -----------+
  *   tokens --> DiTBlock x depth (self-attention over all spacetime tokens with 3D RoPE and QK-norm,
@@ -65,6 +65,11 @@ export interface DiTConfig {
    * FramePositionEmbed: they tell a token where it sits in the frame, which relative RoPE alone cannot.
    */
   framePositionFrequencies: number;
+  /**
+   * Frequencies of the latent-frame-index features (0 = none, the default, which every model folder written before
+   * this field loads as). See FrameIndexEmbed: they tell a token which latent frame of the window it is in.
+   */
+  frameIndexFrequencies: number;
 }
 
 export const DiTConfig = {
@@ -82,6 +87,7 @@ export const DiTConfig = {
       ropeAxesPairs: null,
       timestepFeatures: 256,
       framePositionFrequencies: 8,
+      frameIndexFrequencies: 0,
     };
   },
 
@@ -101,6 +107,9 @@ export const DiTConfig = {
     if (headDim % 2 !== 0) throw invalidArgument('DiTConfig.hiddenSize', `head dim ${headDim} must be even for rotary embeddings`);
     if (!Number.isInteger(c.framePositionFrequencies) || c.framePositionFrequencies < 0) {
       throw invalidArgument('DiTConfig.framePositionFrequencies', `expected an integer >= 0, got ${c.framePositionFrequencies}`);
+    }
+    if (!Number.isInteger(c.frameIndexFrequencies) || c.frameIndexFrequencies < 0) {
+      throw invalidArgument('DiTConfig.frameIndexFrequencies', `expected an integer >= 0, got ${c.frameIndexFrequencies}`);
     }
     if (c.timestepFeatures % 2 !== 0) throw invalidArgument('DiTConfig.timestepFeatures', `expected an even number, got ${c.timestepFeatures}`);
     if (c.ropeAxesPairs !== null) {
@@ -241,7 +250,8 @@ export function rope3d(grid: TokenGrid, axesPairs: [number, number, number], the
  * and added to the tokens. RoPE makes attention depend on offsets only, so on near-uniform input (pure noise at
  * t = 1) every token looks alike and the model cannot place content in the frame; these features break that tie.
  * They are defined for any grid (a 16x16 and a 16x28 latent both span [0, 1]), so nothing is tied to a training
- * resolution. Time gets none: a clip's frames differ by offsets, which RoPE already gives.
+ * resolution. Time has its own features (FrameIndexEmbed): a latent frame's index is not a frame-relative
+ * coordinate, since the first latent frame differs in kind from the others whatever the clip's length.
  */
 export class FramePositionEmbed extends Module {
   readonly frequencies: number;
@@ -277,6 +287,49 @@ export class FramePositionEmbed extends Module {
   /** [N, D] for the grid, broadcast over the batch when added. */
   forward(grid: TokenGrid): Tensor {
     return this.proj.forward(FramePositionEmbed.features(grid, this.frequencies));
+  }
+}
+
+/**
+ * Which latent frame of the sampling window a token is in, as features of the frame index i: an indicator of the
+ * first latent frame and sin(pi i / 2^k), cos(pi i / 2^k) for k = 1..K, projected to the hidden size and added to
+ * the tokens. The causal VAE encodes frame 0 alone and every later latent frame from a group of frames, so the first
+ * latent frame is an image latent and the rest summarise motion: a token has to know which kind it is, and at
+ * t = 1 (pure noise) relative RoPE gives it no reliable way to tell. The projection starts at zero, so adding these features
+ * to a trained model leaves its outputs unchanged until it learns to use them. Indices count from the window's
+ * start (the pipeline samples long clips window by window), so no weight is tied to a clip length.
+ */
+export class FrameIndexEmbed extends Module {
+  readonly frequencies: number;
+  proj: Linear;
+
+  constructor(frequencies: number, hiddenSize: number, rng: Rng) {
+    super();
+    this.frequencies = frequencies;
+    this.proj = new Linear(1 + 2 * frequencies, hiddenSize, { rng, init: 'zeros' });
+  }
+
+  /** [N, 1 + 2K] for the tokens of the grid in (t, h, w) raster order. */
+  static features(grid: TokenGrid, frequencies: number): Tensor {
+    const width = 1 + 2 * frequencies;
+    const perFrame = grid.h * grid.w;
+    const out = new Float32Array(grid.t * perFrame * width);
+    for (let t = 0; t < grid.t; t++) {
+      const row = new Float32Array(width);
+      row[0] = t === 0 ? 1 : 0;
+      for (let k = 1; k <= frequencies; k++) {
+        const angle = (Math.PI * t) / 2 ** k;
+        row[2 * k - 1] = Math.sin(angle);
+        row[2 * k] = Math.cos(angle);
+      }
+      for (let i = 0; i < perFrame; i++) out.set(row, (t * perFrame + i) * width);
+    }
+    return Tensor.from(out, [grid.t * perFrame, width]);
+  }
+
+  /** [N, D] for the grid, broadcast over the batch when added. */
+  forward(grid: TokenGrid): Tensor {
+    return this.proj.forward(FrameIndexEmbed.features(grid, this.frequencies));
   }
 }
 
@@ -435,6 +488,7 @@ export class DiT extends Module {
   readonly config: DiTConfig;
   patchEmbed: PatchEmbed3D;
   framePos: FramePositionEmbed | null;
+  frameIndex: FrameIndexEmbed | null;
   timeEmbed: TimestepEmbedder;
   textPool: Linear;
   blocks: DiTBlock[];
@@ -450,6 +504,9 @@ export class DiT extends Module {
     this.patchEmbed = new PatchEmbed3D(2 * c.latentChannels + 1, c.hiddenSize, c.patchSize, rng.fork('patch_embed'));
     this.framePos = c.framePositionFrequencies > 0
       ? new FramePositionEmbed(c.framePositionFrequencies, c.hiddenSize, rng.fork('frame_pos'))
+      : null;
+    this.frameIndex = c.frameIndexFrequencies > 0
+      ? new FrameIndexEmbed(c.frameIndexFrequencies, c.hiddenSize, rng.fork('frame_index'))
       : null;
     this.timeEmbed = new TimestepEmbedder(c.hiddenSize, c.timestepFeatures, rng.fork('time_embed'));
     this.textPool = new Linear(c.textDim, c.hiddenSize, { rng: rng.fork('text_pool'), init: { std: 0.02 } });
@@ -494,6 +551,7 @@ export class DiT extends Module {
 
     let tokens = this.patchEmbed.forward(concat([x, ...frameChannels(x, input.frames)], 1)); // [B, N, D]
     if (this.framePos) tokens = add(tokens, this.framePos.forward(grid));
+    if (this.frameIndex) tokens = add(tokens, this.frameIndex.forward(grid));
     const cond = add(this.timeEmbed.forward(input.timesteps), this.textPool.forward(input.text.pooled)); // [B, D]
     const cAct = silu(cond);
     const rot = this.rope(grid);
