@@ -33,6 +33,8 @@ export interface TrainConfig {
     heldOut: HeldOutCombo[];
     captionDropout: number;
     conditionRate: number;
+    /** Extra loss weight on latent cells with an object (world source only; 0 = off). See DitTaskOptions. */
+    objectWeight: number;
     /** Weights of the recaptioner's levels (short, medium, dense); the world's default when absent. */
     captionLevels?: Partial<Record<CaptionLevel, number>>;
     /** World source: biases the scenes drawn (object counts, sizes, weather); the uniform draw when absent. */
@@ -149,6 +151,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
       heldOut,
       captionDropout: num(data, 'captionDropout', `${file}.data`, { min: 0, max: 1, def: 0.1 }),
       conditionRate: num(data, 'conditionRate', `${file}.data`, { min: 0, max: 1, def: 0.3 }),
+      objectWeight: num(data, 'objectWeight', `${file}.data`, { min: 0, max: 100, def: 0 }),
       captionLevels: parseCaptionLevels(data.captionLevels, `${file}.data.captionLevels`),
       mix: data.mix === undefined ? undefined : validateSceneMix(data.mix, `${file}.data.mix`),
     },
@@ -179,6 +182,9 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
     throw invalidArgument(`${file}.vaeLoss.freezeEncoder`, 'a frozen encoder needs a trained VAE to start from: set initFrom');
   }
   if (config.data.source === 'folder' && !config.data.folder) throw invalidArgument(`${file}.data.folder`, 'expected the folder of videos with captions.jsonl');
+  if (config.data.source === 'folder' && config.data.objectWeight > 0) {
+    throw invalidArgument(`${file}.data.objectWeight`, 'expected 0 for a folder source: only the world knows where its objects are');
+  }
   return config;
 }
 

@@ -137,6 +137,7 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
     const ditTask = new DitTask(model, source, config.data.buckets, {
       captionDropout: config.data.captionDropout,
       conditionRate: config.data.conditionRate,
+      objectWeight: config.data.objectWeight,
       shiftBaseTokens: preset.scheduler.shiftBaseTokens,
       maxShift: preset.scheduler.maxShift,
     });

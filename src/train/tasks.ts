@@ -4,7 +4,8 @@
  *   DitTask: the diffusion transformer and the text encoder jointly, on latents of the frozen VAE, with caption
  *            dropout (for guidance) and random frame-conditioning masks (image-to-video, extension, connection).
  */
-import { Tensor, noGrad, type Rng } from '../engine/index.js';
+import { Tensor, mul, noGrad, type Rng } from '../engine/index.js';
+import { invalidArgument } from '../errors.js';
 import type { VideoClip } from '../media/types.js';
 import { CausalVideoVAE, videosToTensor, vaeLoss, type VaeLossOptions } from '../models/vae/index.js';
 import type { DiT } from '../models/dit/index.js';
@@ -12,6 +13,7 @@ import type { TextEncoder } from '../models/text/encoder.js';
 import type { WordLevelTokenizer } from '../models/text/tokenizer.js';
 import { addNoise, flowMatchingLoss, resolutionShift, sampleLogitNormal, shiftTime, unconditionedWeight, velocityTarget } from '../diffusion/index.js';
 import type { Module } from '../nn/index.js';
+import type { Footprint } from '../world/index.js';
 import type { StepResult, TrainTask } from './loop.js';
 
 /** One (size, length) bucket of training clips; a batch never mixes buckets. */
@@ -25,7 +27,8 @@ export interface Bucket {
 
 /** Where training clips come from: the world, or a user's folder of captioned videos. */
 export interface ClipSource {
-  nextBatch(bucket: Bucket, size: number): Promise<{ clips: VideoClip[]; captions: string[] }>;
+  /** footprints[i][frame]: where clip i's objects are, when the source knows (the world does; a folder does not). */
+  nextBatch(bucket: Bucket, size: number): Promise<{ clips: VideoClip[]; captions: string[]; footprints?: Footprint[][][] }>;
   cursor(): unknown;
   seek(cursor: unknown): void;
 }
@@ -92,6 +95,56 @@ export interface DitTaskOptions {
   /** Resolution-dependent shift of the training times (same rule as sampling). */
   shiftBaseTokens: number;
   maxShift: number;
+  /**
+   * Extra loss weight on the latent cells an object covers (0 = every cell alike): a cell with an object weighs
+   * 1 + objectWeight. Objects are a few percent of a frame, so without it the loss is mostly background.
+   */
+  objectWeight: number;
+}
+
+/**
+ * Loss weights [B, C, T, H, W] that are 1 + boost on every latent cell an object's footprint touches and 1 elsewhere.
+ * Latent frame 0 holds video frame 0 and latent frame k > 0 frames (k-1)f+1 .. kf (the causal VAE's grouping, f its
+ * temporal factor); a cell is spatialFactor pixels square. A cell counts if any of its frames has an object on it.
+ */
+export function objectLossWeight(
+  footprints: readonly (readonly (readonly Footprint[])[])[],
+  shape: readonly number[],
+  factors: { spatial: number; temporal: number },
+  boost: number,
+): Tensor {
+  const [B, C, T, H, W] = shape as [number, number, number, number, number];
+  if (footprints.length !== B) throw invalidArgument('footprints', `expected one list per sample (${B}), got ${footprints.length}`);
+  const w = Tensor.ones(shape);
+  const plane = H * W;
+  const s = factors.spatial;
+  for (let b = 0; b < B; b++) {
+    const frames = footprints[b]!;
+    for (let t = 0; t < T; t++) {
+      const first = t === 0 ? 0 : (t - 1) * factors.temporal + 1;
+      const last = Math.min(frames.length - 1, t === 0 ? 0 : t * factors.temporal);
+      const hit = new Uint8Array(plane);
+      for (let f = first; f <= last; f++) {
+        for (const d of frames[f]!) {
+          // cells whose square comes within the disc's radius of its centre
+          const i0 = Math.max(0, Math.floor((d.y - d.radius) / s)), i1 = Math.min(H - 1, Math.floor((d.y + d.radius) / s));
+          const j0 = Math.max(0, Math.floor((d.x - d.radius) / s)), j1 = Math.min(W - 1, Math.floor((d.x + d.radius) / s));
+          for (let i = i0; i <= i1; i++) {
+            const dy = Math.max(i * s - d.y, 0, d.y - (i + 1) * s);
+            for (let j = j0; j <= j1; j++) {
+              const dx = Math.max(j * s - d.x, 0, d.x - (j + 1) * s);
+              if (dx * dx + dy * dy < d.radius * d.radius) hit[i * W + j] = 1;
+            }
+          }
+        }
+      }
+      for (let c = 0; c < C; c++) {
+        const off = ((b * C + c) * T + t) * plane;
+        for (let k = 0; k < plane; k++) if (hit[k]) w.data[off + k] = 1 + boost;
+      }
+    }
+  }
+  return w;
 }
 
 /** Latent frames given clean to the model for one sample: first, last, head, tail or both ends. */
@@ -130,7 +183,7 @@ export class DitTask extends ClipTask {
   async step(rng: Rng): Promise<StepResult> {
     const { vae, transformer, textEncoder, tokenizer } = this.parts;
     const bucket = pickBucket(this.buckets, rng);
-    const { clips, captions } = await this.source.nextBatch(bucket, bucket.batch);
+    const { clips, captions, footprints } = await this.source.nextBatch(bucket, bucket.batch);
     const B = clips.length;
     const x0 = noGrad(() => vae.normalizeLatent(vae.encode(videosToTensor(clips)).mean));
     const [, , T, H, W] = x0.shape as [number, number, number, number, number];
@@ -152,7 +205,12 @@ export class DitTask extends ClipTask {
       text: { tokens: text.tokens, pooled: text.pooled, mask: text.mask },
       frames: anyGiven ? { mask, latents: x0 } : undefined,
     });
-    const loss = flowMatchingLoss(v, velocityTarget(x0, noise), anyGiven ? unconditionedWeight(x0.shape, mask) : undefined);
+    let weight = anyGiven ? unconditionedWeight(x0.shape, mask) : undefined;
+    if (this.options.objectWeight > 0 && footprints) {
+      const objects = objectLossWeight(footprints, x0.shape, { spatial: vae.spatialFactor, temporal: vae.temporalFactor }, this.options.objectWeight);
+      weight = weight ? mul(weight, objects) : objects;
+    }
+    const loss = flowMatchingLoss(v, velocityTarget(x0, noise), weight);
     return { loss, samples: B, metrics: { shift, frames: bucket.frames, side: bucket.width } };
   }
 }

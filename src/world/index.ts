@@ -15,7 +15,7 @@
  */
 export * from './lexicon.js';
 export * from './spec.js';
-export { renderScene, screenPose } from './render.js';
+export { renderScene, screenPose, objectFootprints, type Footprint } from './render.js';
 export { simulate, cameraAt, type Pose, type Camera } from './simulate.js';
 export { captionSpec, pickCaptionLevel, CAPTION_LEVELS, type CaptionLevel } from './caption.js';
 export { expandPrompt, expandPromptWithLlm, parsePrompt, completeSpec, type Expansion, type ExpandOptions, type LlmOptions, type ParsedPrompt } from './expand.js';

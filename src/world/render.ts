@@ -406,6 +406,27 @@ export function screenPose(pose: Pose, cam: Camera, width: number, height: numbe
   };
 }
 
+/** Where an object is drawn in one frame: a disc in pixels that holds every pixel of it. */
+export interface Footprint {
+  x: number;
+  y: number;
+  radius: number;
+}
+
+/**
+ * The discs the scene's objects cover, per frame ([frame][object]), in screen pixels. A sprite's square (turned at
+ * most 45 degrees) and every shape fit within sqrt(2) radius of the centre, plus a pixel of anti-aliasing.
+ */
+export function objectFootprints(spec: SceneSpec, poses: Pose[][] = simulate(spec)): Footprint[][] {
+  return poses.slice(0, spec.frames).map((framePoses, f) => {
+    const cam = cameraAt(spec, f / spec.fps);
+    return framePoses.map((pose) => {
+      const s = screenPose(pose, cam, spec.width, spec.height);
+      return { x: s.x, y: s.y, radius: Math.SQRT2 * s.radius + 1 };
+    });
+  });
+}
+
 /** Renders a scene. Deterministic: the same spec gives the same bytes. */
 export function renderScene(spec: SceneSpec, poses: Pose[][] = simulate(spec)): VideoClip {
   const { width, height, frames } = spec;
