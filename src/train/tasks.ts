@@ -97,7 +97,8 @@ export interface DitTaskOptions {
   maxShift: number;
   /**
    * Extra loss weight on the latent cells an object covers (0 = every cell alike): a cell with an object weighs
-   * 1 + objectWeight. Objects are a few percent of a frame, so without it the loss is mostly background.
+   * 1 + objectWeight. Objects touch about a fifth of the latent cells of a world clip, often far fewer, so without
+   * it most of the loss is spent on backgrounds.
    */
   objectWeight: number;
 }

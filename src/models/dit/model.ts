@@ -295,9 +295,10 @@ export class FramePositionEmbed extends Module {
  * first latent frame and sin(pi i / 2^k), cos(pi i / 2^k) for k = 1..K, projected to the hidden size and added to
  * the tokens. The causal VAE encodes frame 0 alone and every later latent frame from a group of frames, so the first
  * latent frame is an image latent and the rest summarise motion: a token has to know which kind it is, and at
- * t = 1 (pure noise) relative RoPE gives it no reliable way to tell. The projection starts at zero, so adding these features
- * to a trained model leaves its outputs unchanged until it learns to use them. Indices count from the window's
- * start (the pipeline samples long clips window by window), so no weight is tied to a clip length.
+ * t = 1 (pure noise) relative RoPE gives it no reliable way to tell. The projection starts at zero, so adding these
+ * features to a trained model leaves its outputs unchanged until it learns to use them. Indices count from the
+ * window's start (the pipeline samples long clips window by window), so no weight is tied to a clip length.
+ * Measured on the bundled model (README, ninth round): it learned to find the first latent frame without them.
  */
 export class FrameIndexEmbed extends Module {
   readonly frequencies: number;
