@@ -4,7 +4,7 @@
  */
 import { Rng } from '../engine/index.js';
 import { WorldDataset, videoFolderClips, type FolderSample, type HeldOutCombo, type WorldCursor } from '../data/index.js';
-import { objectFootprints, type CaptionLevel, type Footprint, type SceneMix } from '../world/index.js';
+import type { CaptionLevel, SceneMix, SceneSpec } from '../world/index.js';
 import { TesseraError, invalidArgument } from '../errors.js';
 import type { Bucket, ClipSource } from './tasks.js';
 
@@ -42,14 +42,14 @@ export class WorldClipSource implements ClipSource {
     if (!stream) throw invalidArgument('bucket', `no stream for bucket ${bucketKey(bucket)}`);
     const clips = [];
     const captions = [];
-    const footprints: Footprint[][][] = [];
+    const specs: SceneSpec[] = [];
     for (let i = 0; i < size; i++) {
       const s = stream.next();
       clips.push(s.clip);
       captions.push(s.caption);
-      footprints.push(objectFootprints(s.spec));
+      specs.push(s.spec);
     }
-    return { clips, captions, footprints };
+    return { clips, captions, specs };
   }
 
   cursor(): Record<string, WorldCursor> {

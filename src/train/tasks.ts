@@ -13,7 +13,7 @@ import type { TextEncoder } from '../models/text/encoder.js';
 import type { WordLevelTokenizer } from '../models/text/tokenizer.js';
 import { addNoise, flowMatchingLoss, resolutionShift, sampleLogitNormal, shiftTime, unconditionedWeight, velocityTarget } from '../diffusion/index.js';
 import type { Module } from '../nn/index.js';
-import type { Footprint } from '../world/index.js';
+import { objectFootprints, type Footprint, type SceneSpec } from '../world/index.js';
 import type { StepResult, TrainTask } from './loop.js';
 
 /** One (size, length) bucket of training clips; a batch never mixes buckets. */
@@ -27,8 +27,8 @@ export interface Bucket {
 
 /** Where training clips come from: the world, or a user's folder of captioned videos. */
 export interface ClipSource {
-  /** footprints[i][frame]: where clip i's objects are, when the source knows (the world does; a folder does not). */
-  nextBatch(bucket: Bucket, size: number): Promise<{ clips: VideoClip[]; captions: string[]; footprints?: Footprint[][][] }>;
+  /** specs: the scene of each clip, when the source has one (the world does; a folder does not). */
+  nextBatch(bucket: Bucket, size: number): Promise<{ clips: VideoClip[]; captions: string[]; specs?: SceneSpec[] }>;
   cursor(): unknown;
   seek(cursor: unknown): void;
 }
@@ -184,7 +184,7 @@ export class DitTask extends ClipTask {
   async step(rng: Rng): Promise<StepResult> {
     const { vae, transformer, textEncoder, tokenizer } = this.parts;
     const bucket = pickBucket(this.buckets, rng);
-    const { clips, captions, footprints } = await this.source.nextBatch(bucket, bucket.batch);
+    const { clips, captions, specs } = await this.source.nextBatch(bucket, bucket.batch);
     const B = clips.length;
     const x0 = noGrad(() => vae.normalizeLatent(vae.encode(videosToTensor(clips)).mean));
     const [, , T, H, W] = x0.shape as [number, number, number, number, number];
@@ -207,7 +207,8 @@ export class DitTask extends ClipTask {
       frames: anyGiven ? { mask, latents: x0 } : undefined,
     });
     let weight = anyGiven ? unconditionedWeight(x0.shape, mask) : undefined;
-    if (this.options.objectWeight > 0 && footprints) {
+    if (this.options.objectWeight > 0 && specs) {
+      const footprints = specs.map((spec) => objectFootprints(spec));
       const objects = objectLossWeight(footprints, x0.shape, { spatial: vae.spatialFactor, temporal: vae.temporalFactor }, this.options.objectWeight);
       weight = weight ? mul(weight, objects) : objects;
     }

@@ -37,7 +37,7 @@ import {
 import { invalidArgument, TesseraError } from '../../errors.js';
 import { loadPretrained, loadWeightsInto, savePretrained } from '../../formats/model-folder.js';
 import type { WritableDType } from '../../formats/safetensors.js';
-import { LayerNorm, Linear, MLP, Module, RMSNorm } from '../../nn/index.js';
+import { LayerNorm, Linear, MLP, Module, RMSNorm, type Init } from '../../nn/index.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Configuration
@@ -244,6 +244,26 @@ export function rope3d(grid: TokenGrid, axesPairs: [number, number, number], the
   return { cos: Tensor.from(cos, [n, pairs]), sin: Tensor.from(sin, [n, pairs]) };
 }
 
+/** Fixed features of a token grid's positions, projected to the hidden size and added to the tokens. */
+abstract class GridFeatureEmbed extends Module {
+  readonly frequencies: number;
+  proj: Linear;
+
+  constructor(frequencies: number, featureWidth: number, hiddenSize: number, init: Init, rng: Rng) {
+    super();
+    this.frequencies = frequencies;
+    this.proj = new Linear(featureWidth, hiddenSize, { rng, init });
+  }
+
+  /** [N, featureWidth] for the tokens of the grid in (t, h, w) raster order. */
+  protected abstract gridFeatures(grid: TokenGrid): Tensor;
+
+  /** [N, D] for the grid, broadcast over the batch when added. */
+  forward(grid: TokenGrid): Tensor {
+    return this.proj.forward(this.gridFeatures(grid));
+  }
+}
+
 /**
  * Where a token sits in its frame, as Fourier features of frame-relative coordinates u = (row + 1/2) / rows and
  * v = (col + 1/2) / cols: sin(pi k u), cos(pi k u) for k = 1..K, and the same for v, projected to the hidden size
@@ -253,14 +273,9 @@ export function rope3d(grid: TokenGrid, axesPairs: [number, number, number], the
  * resolution. Time has its own features (FrameIndexEmbed): a latent frame's index is not a frame-relative
  * coordinate, since the first latent frame differs in kind from the others whatever the clip's length.
  */
-export class FramePositionEmbed extends Module {
-  readonly frequencies: number;
-  proj: Linear;
-
+export class FramePositionEmbed extends GridFeatureEmbed {
   constructor(frequencies: number, hiddenSize: number, rng: Rng) {
-    super();
-    this.frequencies = frequencies;
-    this.proj = new Linear(4 * frequencies, hiddenSize, { rng, init: { std: 0.02 } });
+    super(frequencies, 4 * frequencies, hiddenSize, { std: 0.02 }, rng);
   }
 
   static features(grid: TokenGrid, frequencies: number): Tensor {
@@ -284,9 +299,8 @@ export class FramePositionEmbed extends Module {
     return Tensor.from(out, [grid.t * grid.h * grid.w, width]);
   }
 
-  /** [N, D] for the grid, broadcast over the batch when added. */
-  forward(grid: TokenGrid): Tensor {
-    return this.proj.forward(FramePositionEmbed.features(grid, this.frequencies));
+  protected gridFeatures(grid: TokenGrid): Tensor {
+    return FramePositionEmbed.features(grid, this.frequencies);
   }
 }
 
@@ -300,14 +314,9 @@ export class FramePositionEmbed extends Module {
  * window's start (the pipeline samples long clips window by window), so no weight is tied to a clip length.
  * Measured on the bundled model (README, ninth round): it learned to find the first latent frame without them.
  */
-export class FrameIndexEmbed extends Module {
-  readonly frequencies: number;
-  proj: Linear;
-
+export class FrameIndexEmbed extends GridFeatureEmbed {
   constructor(frequencies: number, hiddenSize: number, rng: Rng) {
-    super();
-    this.frequencies = frequencies;
-    this.proj = new Linear(1 + 2 * frequencies, hiddenSize, { rng, init: 'zeros' });
+    super(frequencies, 1 + 2 * frequencies, hiddenSize, 'zeros', rng);
   }
 
   /** [N, 1 + 2K] for the tokens of the grid in (t, h, w) raster order. */
@@ -328,9 +337,8 @@ export class FrameIndexEmbed extends Module {
     return Tensor.from(out, [grid.t * perFrame, width]);
   }
 
-  /** [N, D] for the grid, broadcast over the batch when added. */
-  forward(grid: TokenGrid): Tensor {
-    return this.proj.forward(FrameIndexEmbed.features(grid, this.frequencies));
+  protected gridFeatures(grid: TokenGrid): Tensor {
+    return FrameIndexEmbed.features(grid, this.frequencies);
   }
 }
 
