@@ -1,11 +1,12 @@
-/** The training presets shipped in configs/: each one passes the same validation `tessera train` applies. */
+/** The training presets shipped in configs/: each one passes the same reading and validation `tessera train` applies. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseTrainConfig } from '../../src/train/config.js';
+import { readTrainConfig } from '../../src/train/config.js';
+import { packageRoot } from '../../src/paths.js';
 
-const root = join(import.meta.dirname, '..', '..');
+const root = packageRoot();
 const files = readdirSync(join(root, 'configs')).filter((f) => f.endsWith('.json'));
 
 test('configs/ holds the shipped presets', () => {
@@ -13,8 +14,8 @@ test('configs/ holds the shipped presets', () => {
 });
 
 for (const file of files) {
-  test(`configs/${file} is a valid training config whose model folders exist`, () => {
-    const config = parseTrainConfig(JSON.parse(readFileSync(join(root, 'configs', file), 'utf8')), `configs/${file}`);
+  test(`configs/${file} is a valid training config whose model folders exist`, async () => {
+    const config = await readTrainConfig(join(root, 'configs', file));
     assert.ok(config.runDir.startsWith('runs/'), `runDir ${config.runDir} should be under the git-ignored runs/`);
     // A folder under runs/ is another run's output (README says which); anything else must be in the repository.
     for (const folder of [config.initFrom, config.vaeFrom]) {
