@@ -78,6 +78,7 @@ export async function runGeneration(args: RunGenerationArgs): Promise<void> {
     seed: flags.seed !== undefined ? parseSeed(flags.seed, '--seed') : (stored.seed ?? parseSeed(undefined, '--seed')),
     sampler: (flags.sampler ?? stored.sampler ?? 'euler') as GenerationRequest['sampler'],
     eta: parseNumberFlag('--eta', flags.eta, false) ?? stored.eta,
+    noiseCorrelation: parseNumberFlag('--noise-correlation', flags.noiseCorrelation, false) ?? stored.noiseCorrelation,
     expandPrompt: expand,
   };
   const { request, prefix, suffix } = await args.build(flags, base);

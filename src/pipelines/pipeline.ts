@@ -15,7 +15,7 @@ import type { VideoClip } from '../media/types.js';
 import type { CausalVideoVAE } from '../models/vae/index.js';
 import { videosToTensor, tensorToVideo } from '../models/vae/index.js';
 import { batchTextConditions, type DiT, type TextCondition } from '../models/dit/index.js';
-import { createScheduler, resolutionShift, combineGuidance } from '../diffusion/index.js';
+import { createScheduler, resolutionShift, combineGuidance, temporallyCorrelatedNoise } from '../diffusion/index.js';
 import type { FrameCondition, GenerationOptions, GenerationRequest, GenerationResult } from './types.js';
 import { planSampling, type ModelCapabilities, type SamplingPlan } from './request.js';
 import { concatFrames, extendForward, sliceFrames } from './modes.js';
@@ -124,7 +124,7 @@ export class TesseraPipeline {
       timings.encode_ms = (timings.encode_ms ?? 0) + performance.now() - t;
 
       const shape = [1, C, latentT, latentH, latentW];
-      const noise = Tensor.randn(shape, rng);
+      const noise = temporallyCorrelatedNoise(shape, req.noiseCorrelation ?? 0, rng);
       const scheduler = createScheduler(req.sampler, { rng: rng.fork('sampler'), eta: req.eta });
       const shift = resolutionShift(transformer.numTokens(latentT, latentH, latentW), {
         baseTokens: this.parts.scheduler.shiftBaseTokens,

@@ -93,6 +93,12 @@ export function planSampling(req: GenerationRequest, caps: ModelCapabilities): S
     throw invalidArgument('sampler', `expected one of ${SCHEDULER_NAMES.map((n) => `"${n}"`).join(', ')}, got ${JSON.stringify(req.sampler)}`);
   }
   if (req.eta !== undefined) checkNumber('eta', req.eta, 0, 1);
+  if (req.noiseCorrelation !== undefined) {
+    const rho = req.noiseCorrelation;
+    if (typeof rho !== 'number' || !Number.isFinite(rho) || rho < 0 || rho >= 1) {
+      throw invalidArgument('noise_correlation', `expected a number from 0 up to (not including) 1, got ${JSON.stringify(rho)}`);
+    }
+  }
   for (const [i, c] of (req.conditions ?? []).entries()) {
     checkNumber(`conditions[${i}].strength`, c.strength, 0, 1);
     if (!Number.isInteger(c.frameIndex) || c.frameIndex >= frames || c.frameIndex < -frames) {

@@ -34,6 +34,11 @@ export interface GenerationRequest {
   sampler: SamplerName;
   /** euler-ancestral: DDIM's eta, 0 (Euler) to 1 (ancestral); default DEFAULT_ETA. Other samplers ignore it. */
   eta?: number;
+  /**
+   * How alike the starting noise of the latent frames is, 0 (independent, the default) to below 1: a shared part
+   * seeds objects in the same place on every frame, for steadier clips (diffusion/noise.ts).
+   */
+  noiseCorrelation?: number;
   /** Expand the prompt into the dense caption style the model was trained on. */
   expandPrompt: boolean | 'llm';
   conditions?: FrameCondition[];

@@ -83,13 +83,14 @@ test('every mode runs from the CLI', async () => {
 
 test('remix replays the stored parameters with a new prompt', () => {
   const first = join(work, 'r1.mp4');
-  assert.equal(tessera('generate', 'a red ball', '--model', model, '--out', first, '--seed', '77', '--steps', '2').code, 0);
+  assert.equal(tessera('generate', 'a red ball', '--model', model, '--out', first, '--seed', '77', '--steps', '2', '--noise-correlation', '0.5').code, 0);
   const second = join(work, 'r2.mp4');
   const r = tessera('generate', 'a blue ball', '--model', model, '--out', second, '--remix', first);
   assert.equal(r.code, 0, r.stderr);
   const rec = JSON.parse(readFileSync(`${second}.json`, 'utf8'));
   assert.equal(rec.request.seed, 77);
   assert.equal(rec.request.steps, 2);
+  assert.equal(rec.request.noiseCorrelation, 0.5);
   assert.equal(rec.request.prompt, 'a blue ball');
 });
 
@@ -108,6 +109,8 @@ test('bad input exits non-zero with a one-line message naming the problem', asyn
     [['generate', 'x', '--model', model, '--sampler', 'ddim'], /sampler/],
     [['generate', 'x', '--model', model, '--sampler', 'euler-ancestral', '--eta', 'lots'], /--eta: expected a number/],
     [['generate', 'x', '--model', model, '--sampler', 'euler-ancestral', '--eta', '1.5'], /eta: expected a number from 0 to 1/],
+    [['generate', 'x', '--model', model, '--noise-correlation', 'some'], /--noise-correlation: expected a number/],
+    [['generate', 'x', '--model', model, '--noise-correlation', '1'], /noise_correlation: expected a number from 0 up to/],
   ];
   for (const [args, re] of cases) {
     const r = tessera(...args);

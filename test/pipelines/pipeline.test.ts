@@ -91,6 +91,15 @@ test('euler-ancestral reproduces from its seed, differs from Euler, and is Euler
   assert.deepEqual((await pipe.generate(request({ sampler: 'euler-ancestral', eta: 0 }))).clip.data, euler.clip.data);
 });
 
+test('correlated starting noise reproduces from its seed, differs from independent noise, and is it at 0', async () => {
+  const a = await pipe.generate(request({ noiseCorrelation: 0.6 }));
+  const b = await pipe.generate(request({ noiseCorrelation: 0.6 }));
+  const independent = await pipe.generate(request());
+  assert.deepEqual(b.clip.data, a.clip.data);
+  assert.notDeepEqual(a.clip.data, independent.clip.data);
+  assert.deepEqual((await pipe.generate(request({ noiseCorrelation: 0 }))).clip.data, independent.clip.data);
+});
+
 test('image-to-video keeps the image as frame 0 (exactly what the VAE reconstructs of it)', async () => {
   const image = gradientImage(32, 32);
   const res = await pipe.generate(request({ conditions: imageToVideo(image) }));
@@ -153,6 +162,8 @@ test('bad requests name the field', async () => {
     [{ steps: 0 }, /^steps:/],
     [{ sampler: 'ddim' as never }, /^sampler:/],
     [{ sampler: 'euler-ancestral', eta: 2 }, /^eta: expected a number from 0 to 1/],
+    [{ noiseCorrelation: 1 }, /^noise_correlation: expected a number from 0 up to \(not including\) 1, got 1/],
+    [{ noiseCorrelation: -0.5 }, /^noise_correlation:/],
     [{ seed: -1 }, /^seed:/],
     [{ guidanceScale: Number.NaN }, /^guidance_scale:/],
     [{ prompt: 'x'.repeat(5000) }, /^prompt:/],

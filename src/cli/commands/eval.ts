@@ -17,6 +17,7 @@ interface EvalFlags {
   guidance?: string;
   sampler?: string;
   eta?: string;
+  noiseCorrelation?: string;
   classifier?: string;
   distance: boolean;
   reference: boolean;
@@ -47,6 +48,7 @@ export function registerEval(program: Command): void {
     .option('--guidance <scale>', 'classifier-free guidance scale (default: the model\'s)')
     .option('--sampler <name>', 'euler (default), heun or euler-ancestral')
     .option('--eta <x>', 'euler-ancestral: DDIM eta, 0 (= euler) to 1 (ancestral); default 0.5')
+    .option('--noise-correlation <x>', 'share of starting noise common to all latent frames, 0 (default) to below 1')
     .option('--classifier <dir>', 'world classifier for the distance (default: models/world-classifier)')
     .option('--no-distance', 'skip the Frechet distance')
     .option('--no-reference', 'skip grading rendered reference clips (the judge\'s ceiling)')
@@ -67,7 +69,7 @@ export function registerEval(program: Command): void {
       const root = packageRoot();
       let prompts = await readPromptFile(flags.prompts ?? join(root, 'eval', 'prompts.jsonl'));
       if (flags.limit !== undefined) prompts = selectSubset(prompts, parseIntInRange('--limit', flags.limit, 1, 100_000));
-      const overrides: { steps?: number; guidanceScale?: number; sampler?: SamplerName; eta?: number } = {};
+      const overrides: { steps?: number; guidanceScale?: number; sampler?: SamplerName; eta?: number; noiseCorrelation?: number } = {};
       if (flags.steps !== undefined) overrides.steps = parseIntInRange('--steps', flags.steps, 1, 1000);
       if (flags.guidance !== undefined) overrides.guidanceScale = parseFloatInRange('--guidance', flags.guidance, 0, 50);
       if (flags.sampler !== undefined) {
@@ -76,6 +78,10 @@ export function registerEval(program: Command): void {
         overrides.sampler = flags.sampler as SamplerName;
       }
       if (flags.eta !== undefined) overrides.eta = parseFloatInRange('--eta', flags.eta, 0, 1);
+      if (flags.noiseCorrelation !== undefined) {
+        overrides.noiseCorrelation = parseFloatInRange('--noise-correlation', flags.noiseCorrelation, 0, 1);
+        if (overrides.noiseCorrelation === 1) throw invalidArgument('--noise-correlation', 'expected a number below 1, got 1');
+      }
       const classifier = !flags.distance ? null : flags.classifier ? await loadClassifier(flags.classifier) : await defaultClassifier(root);
       const pipeline = await loadPipeline(flags.model);
 

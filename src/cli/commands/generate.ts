@@ -20,6 +20,7 @@ export interface SamplingFlags {
   seed?: string;
   sampler?: string;
   eta?: string;
+  noiseCorrelation?: string;
   expand?: boolean | string;
   out?: string;
   json?: boolean;
@@ -37,6 +38,7 @@ function addSamplingOptions(cmd: Command, opts: { frames: boolean }): Command {
     .option('--seed <n>', 'random seed (printed when not given)')
     .option('--sampler <name>', 'euler (default), heun or euler-ancestral (stochastic)')
     .option('--eta <x>', 'euler-ancestral: DDIM eta, 0 (= euler) to 1 (ancestral); default 0.5')
+    .option('--noise-correlation <x>', 'share of starting noise common to all latent frames, 0 (default) to below 1: steadier objects')
     .option('--no-expand', 'use the prompt as it is, without expanding it into a dense caption')
     .option('--expand <how>', 'prompt expansion: builtin (default) or llm (OpenAI-compatible endpoint from TESSERA_LLM_* env)')
     .option('--out <file>', 'output file; the format follows the extension (.mp4 .webm .gif .webp .png)')

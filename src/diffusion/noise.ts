@@ -1,0 +1,37 @@
+/**
+ * The starting noise of a sampling run. With independent noise on every latent frame, each frame seeds its objects
+ * in different places and a small model has to pull them into agreement through attention; a share of noise common
+ * to all frames seeds them in the same place (the "mixed noise" of PYoCo, applied at sampling time only).
+ *
+ *   eps[t] = sqrt(rho) * shared + sqrt(1 - rho) * own[t]
+ *
+ * Every entry stays N(0, 1), and any two latent frames correlate by rho.
+ */
+import { Tensor } from '../engine/index.js';
+import type { Rng } from '../engine/index.js';
+import { invalidArgument } from '../errors.js';
+
+/**
+ * Noise [B, C, T, H, W] whose latent frames correlate by `correlation` (0 = independent, below 1). At 0 it is
+ * exactly Tensor.randn(shape, rng), so seeds reproduce the samples made before this option existed.
+ */
+export function temporallyCorrelatedNoise(shape: readonly number[], correlation: number, rng: Rng): Tensor {
+  if (shape.length !== 5) throw invalidArgument('shape', `expected [B, C, T, H, W], got [${shape.join(', ')}]`);
+  if (!(correlation >= 0 && correlation < 1)) {
+    throw invalidArgument('noise_correlation', `expected a number in [0, 1), got ${correlation}`);
+  }
+  const noise = Tensor.randn(shape, rng);
+  if (correlation === 0) return noise;
+  const [B, C, T, H, W] = shape as [number, number, number, number, number];
+  const shared = Tensor.randn([B, C, 1, H, W], rng.fork('shared'));
+  const a = Math.sqrt(correlation);
+  const b = Math.sqrt(1 - correlation);
+  const plane = H * W;
+  for (let bc = 0; bc < B * C; bc++) {
+    for (let t = 0; t < T; t++) {
+      const at = (bc * T + t) * plane;
+      for (let i = 0; i < plane; i++) noise.data[at + i] = a * shared.data[bc * plane + i]! + b * noise.data[at + i]!;
+    }
+  }
+  return noise;
+}
