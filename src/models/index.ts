@@ -23,7 +23,8 @@ registerComponent(WordLevelTokenizer.className, (dir) => WordLevelTokenizer.from
 registerComponent(DiT.className, (dir) => DiT.fromPretrained(dir));
 
 /**
- * The scheduler folder holds only a config (the sampling-time shift of the rectified-flow schedule); it is
+ * The scheduler folder holds only a config (the sampling-time shift of the rectified-flow schedule and the
+ * correlation of the starting noise across latent frames the model was trained with); it is
  * registered here so that loadModel accepts every folder of a pipeline.
  */
 export const SCHEDULER_CLASS_NAME = 'FlowMatchScheduler';
@@ -31,12 +32,20 @@ export interface SchedulerConfig {
   /** Token count at which the resolution shift is 1. */
   shiftBaseTokens: number;
   maxShift: number;
+  /** Correlation of the noise across latent frames (diffusion/noise.ts); absent = 0, independent noise. */
+  noiseCorrelation?: number;
 }
 registerComponent(SCHEDULER_CLASS_NAME, async (dir) => {
   const json = await readJsonFile(join(dir, 'config.json'));
+  const rho = json.noiseCorrelation;
+  if (rho !== undefined && (typeof rho !== 'number' || !(rho >= 0 && rho < 1))) {
+    const file = join(dir, 'config.json');
+    throw new TesseraError('corrupt_file', `${file}: noiseCorrelation: expected a number from 0 up to (not including) 1, got ${JSON.stringify(rho)}`, { param: 'noiseCorrelation' });
+  }
   return {
     shiftBaseTokens: typeof json.shiftBaseTokens === 'number' ? json.shiftBaseTokens : 256,
     maxShift: typeof json.maxShift === 'number' ? json.maxShift : 6,
+    ...(rho ? { noiseCorrelation: rho } : {}),
   } satisfies SchedulerConfig;
 });
 

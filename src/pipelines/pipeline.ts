@@ -36,7 +36,7 @@ export interface PipelineParts {
   expandPrompt: PromptExpander;
   capabilities: ModelCapabilities;
   /** Scheduler defaults from scheduler/config.json. */
-  scheduler: { shiftBaseTokens: number; maxShift: number };
+  scheduler: { shiftBaseTokens: number; maxShift: number; noiseCorrelation?: number };
 }
 
 /** Pixel frames kept from the previous pass when a long clip is made by extension. */
@@ -124,7 +124,8 @@ export class TesseraPipeline {
       timings.encode_ms = (timings.encode_ms ?? 0) + performance.now() - t;
 
       const shape = [1, C, latentT, latentH, latentW];
-      const noise = temporallyCorrelatedNoise(shape, req.noiseCorrelation ?? 0, rng);
+      // the noise prior the model was trained with, unless the request asks for another
+      const noise = temporallyCorrelatedNoise(shape, req.noiseCorrelation ?? this.parts.scheduler.noiseCorrelation ?? 0, rng);
       const scheduler = createScheduler(req.sampler, { rng: rng.fork('sampler'), eta: req.eta });
       const shift = resolutionShift(transformer.numTokens(latentT, latentH, latentW), {
         baseTokens: this.parts.scheduler.shiftBaseTokens,

@@ -35,8 +35,9 @@ export interface GenerationRequest {
   /** euler-ancestral: DDIM's eta, 0 (Euler) to 1 (ancestral); default DEFAULT_ETA. Other samplers ignore it. */
   eta?: number;
   /**
-   * How alike the starting noise of the latent frames is, 0 (independent, the default) to below 1: a shared part
-   * seeds objects in the same place on every frame, for steadier clips (diffusion/noise.ts).
+   * How alike the starting noise of the latent frames is, 0 (independent) to below 1: a shared part seeds objects
+   * in the same place on every frame, for steadier clips (diffusion/noise.ts). Default: the model's own, from
+   * scheduler/config.json (0 unless it was trained with correlated noise).
    */
   noiseCorrelation?: number;
   /** Expand the prompt into the dense caption style the model was trained on. */

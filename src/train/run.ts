@@ -138,12 +138,15 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
       captionDropout: config.data.captionDropout,
       conditionRate: config.data.conditionRate,
       objectWeight: config.data.objectWeight,
+      noiseCorrelation: config.data.noiseCorrelation,
       shiftBaseTokens: preset.scheduler.shiftBaseTokens,
       maxShift: preset.scheduler.maxShift,
     });
+    // the export samples with the noise prior it was trained on
+    const ditScheduler = config.data.noiseCorrelation > 0 ? { ...preset.scheduler, noiseCorrelation: config.data.noiseCorrelation } : preset.scheduler;
     ditTask.onCheckpoint = async (step) => {
       const capabilities = { ...preset.capabilities, training: { step, preset: config.preset } };
-      await saveBuiltModel(exportDir, model, { capabilities, scheduler: preset.scheduler });
+      await saveBuiltModel(exportDir, model, { capabilities, scheduler: ditScheduler });
       await drawChart();
     };
     ditTask.onSample = async (step) => {
@@ -154,7 +157,7 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
         text: { encode: (texts) => model.textEncoder.encodePrompts(model.tokenizer, texts) },
         expandPrompt: async (prompt, { seed }) => expandPrompt(prompt, { seed }).caption,
         capabilities: { ...preset.capabilities, temporalCompression: model.vae.temporalFactor, sizeMultiple: model.vae.spatialFactor * model.transformer.config.patchSize[1] },
-        scheduler: preset.scheduler,
+        scheduler: ditScheduler,
       });
       const d = preset.capabilities.defaults;
       const samples = [];

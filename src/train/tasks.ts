@@ -11,7 +11,9 @@ import { CausalVideoVAE, videosToTensor, vaeLoss, type VaeLossOptions } from '..
 import type { DiT } from '../models/dit/index.js';
 import type { TextEncoder } from '../models/text/encoder.js';
 import type { WordLevelTokenizer } from '../models/text/tokenizer.js';
-import { addNoise, flowMatchingLoss, resolutionShift, sampleLogitNormal, shiftTime, unconditionedWeight, velocityTarget } from '../diffusion/index.js';
+import {
+  addNoise, flowMatchingLoss, resolutionShift, sampleLogitNormal, shiftTime, temporallyCorrelatedNoise, unconditionedWeight, velocityTarget,
+} from '../diffusion/index.js';
 import type { Module } from '../nn/index.js';
 import { objectFootprints, type Footprint, type SceneSpec } from '../world/index.js';
 import type { StepResult, TrainTask } from './loop.js';
@@ -101,6 +103,11 @@ export interface DitTaskOptions {
    * it most of the loss is spent on backgrounds.
    */
   objectWeight: number;
+  /**
+   * Correlation of the training noise across latent frames (PYoCo's mixed noise, diffusion/noise.ts); 0 =
+   * independent. The exported folder records it in scheduler/config.json so sampling draws the same kind of noise.
+   */
+  noiseCorrelation: number;
 }
 
 /**
@@ -194,7 +201,7 @@ export class DitTask extends ClipTask {
 
     const shift = resolutionShift(transformer.numTokens(T, H, W), { baseTokens: this.options.shiftBaseTokens, maxShift: this.options.maxShift });
     const t = sampleLogitNormal(rng, B).map((v) => shiftTime(v, shift));
-    const noise = Tensor.randn(x0.shape, rng);
+    const noise = temporallyCorrelatedNoise(x0.shape, this.options.noiseCorrelation, rng);
     const xt = addNoise(x0, noise, t);
 
     const mask = new Float32Array(B * T);
