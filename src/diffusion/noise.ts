@@ -1,7 +1,8 @@
 /**
  * The starting noise of a sampling run. With independent noise on every latent frame, each frame seeds its objects
  * in different places and a small model has to pull them into agreement through attention; a share of noise common
- * to all frames seeds them in the same place (the "mixed noise" of PYoCo, applied at sampling time only).
+ * to all frames seeds them in the same place (the "mixed noise" of PYoCo). Sampling draws it for any model
+ * (`noiseCorrelation` of a request); training draws it with `data.noiseCorrelation` of a run config.
  *
  *   eps[t] = sqrt(rho) * shared + sqrt(1 - rho) * own[t]
  *
@@ -18,7 +19,7 @@ import { invalidArgument } from '../errors.js';
 export function temporallyCorrelatedNoise(shape: readonly number[], correlation: number, rng: Rng): Tensor {
   if (shape.length !== 5) throw invalidArgument('shape', `expected [B, C, T, H, W], got [${shape.join(', ')}]`);
   if (!(correlation >= 0 && correlation < 1)) {
-    throw invalidArgument('noise_correlation', `expected a number in [0, 1), got ${correlation}`);
+    throw invalidArgument('noise_correlation', `expected a number from 0 up to (not including) 1, got ${correlation}`);
   }
   const noise = Tensor.randn(shape, rng);
   if (correlation === 0) return noise;

@@ -40,7 +40,7 @@ test('latent frames correlate by the asked amount and every entry keeps unit var
 test('same seed, same noise; a correlation outside [0, 1) is refused by name', () => {
   const shape = [1, 2, 3, 4, 4];
   assert.deepEqual(temporallyCorrelatedNoise(shape, 0.5, new Rng(9)).toArray(), temporallyCorrelatedNoise(shape, 0.5, new Rng(9)).toArray());
-  assert.throws(() => temporallyCorrelatedNoise(shape, 1, new Rng(9)), /noise_correlation: expected a number in \[0, 1\)/);
+  assert.throws(() => temporallyCorrelatedNoise(shape, 1, new Rng(9)), /noise_correlation: expected a number from 0 up to \(not including\) 1/);
   assert.throws(() => temporallyCorrelatedNoise(shape, -0.1, new Rng(9)), /noise_correlation/);
   assert.throws(() => temporallyCorrelatedNoise([2, 3], 0.5, new Rng(9)), /shape: expected \[B, C, T, H, W\]/);
 });

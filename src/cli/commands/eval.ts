@@ -48,7 +48,7 @@ export function registerEval(program: Command): void {
     .option('--guidance <scale>', 'classifier-free guidance scale (default: the model\'s)')
     .option('--sampler <name>', 'euler (default), heun or euler-ancestral')
     .option('--eta <x>', 'euler-ancestral: DDIM eta, 0 (= euler) to 1 (ancestral); default 0.5')
-    .option('--noise-correlation <x>', 'share of starting noise common to all latent frames, 0 (default) to below 1')
+    .option('--noise-correlation <x>', 'share of starting noise common to all latent frames, 0 to below 1 (default: the model\'s)')
     .option('--classifier <dir>', 'world classifier for the distance (default: models/world-classifier)')
     .option('--no-distance', 'skip the Frechet distance')
     .option('--no-reference', 'skip grading rendered reference clips (the judge\'s ceiling)')

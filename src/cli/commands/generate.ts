@@ -38,7 +38,7 @@ function addSamplingOptions(cmd: Command, opts: { frames: boolean }): Command {
     .option('--seed <n>', 'random seed (printed when not given)')
     .option('--sampler <name>', 'euler (default), heun or euler-ancestral (stochastic)')
     .option('--eta <x>', 'euler-ancestral: DDIM eta, 0 (= euler) to 1 (ancestral); default 0.5')
-    .option('--noise-correlation <x>', 'share of starting noise common to all latent frames, 0 (default) to below 1: steadier objects')
+    .option('--noise-correlation <x>', 'share of starting noise common to all latent frames, 0 to below 1: steadier objects (default: the model\'s, 0 for the bundled one)')
     .option('--no-expand', 'use the prompt as it is, without expanding it into a dense caption')
     .option('--expand <how>', 'prompt expansion: builtin (default) or llm (OpenAI-compatible endpoint from TESSERA_LLM_* env)')
     .option('--out <file>', 'output file; the format follows the extension (.mp4 .webm .gif .webp .png)')
