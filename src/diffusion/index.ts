@@ -20,4 +20,4 @@ export {
 } from './schedulers.js';
 export type { FlowScheduler, SetTimestepsOptions, SchedulerName, CreateSchedulerOptions } from './schedulers.js';
 export { guidedVelocity, combineGuidance } from './guidance.js';
-export { temporallyCorrelatedNoise } from './noise.js';
+export { temporallyCorrelatedNoise, isNoiseCorrelation, NOISE_CORRELATION_RANGE } from './noise.js';

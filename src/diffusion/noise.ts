@@ -12,15 +12,19 @@ import { Tensor } from '../engine/index.js';
 import type { Rng } from '../engine/index.js';
 import { invalidArgument } from '../errors.js';
 
+/** What a noise correlation must be; requests, run configs and model folders check against it. */
+export const NOISE_CORRELATION_RANGE = 'a number from 0 up to (not including) 1';
+export function isNoiseCorrelation(x: unknown): x is number {
+  return typeof x === 'number' && x >= 0 && x < 1;
+}
+
 /**
  * Noise [B, C, T, H, W] whose latent frames correlate by `correlation` (0 = independent, below 1). At 0 it is
  * exactly Tensor.randn(shape, rng), so seeds reproduce the samples made before this option existed.
  */
 export function temporallyCorrelatedNoise(shape: readonly number[], correlation: number, rng: Rng): Tensor {
   if (shape.length !== 5) throw invalidArgument('shape', `expected [B, C, T, H, W], got [${shape.join(', ')}]`);
-  if (!(correlation >= 0 && correlation < 1)) {
-    throw invalidArgument('noise_correlation', `expected a number from 0 up to (not including) 1, got ${correlation}`);
-  }
+  if (!isNoiseCorrelation(correlation)) throw invalidArgument('noise_correlation', `expected ${NOISE_CORRELATION_RANGE}, got ${correlation}`);
   const noise = Tensor.randn(shape, rng);
   if (correlation === 0) return noise;
   const [B, C, T, H, W] = shape as [number, number, number, number, number];

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { TesseraError } from '../errors.js';
 import { readModelIndex, writeModelIndex } from '../formats/model-folder.js';
 import { readJsonFile } from '../formats/json.js';
+import { isNoiseCorrelation, NOISE_CORRELATION_RANGE } from '../diffusion/noise.js';
 import type { WritableDType } from '../formats/safetensors.js';
 import { DiT } from './dit/index.js';
 import { componentLoader, registerComponent } from './registry.js';
@@ -38,9 +39,9 @@ export interface SchedulerConfig {
 registerComponent(SCHEDULER_CLASS_NAME, async (dir) => {
   const json = await readJsonFile(join(dir, 'config.json'));
   const rho = json.noiseCorrelation;
-  if (rho !== undefined && (typeof rho !== 'number' || !(rho >= 0 && rho < 1))) {
+  if (rho !== undefined && !isNoiseCorrelation(rho)) {
     const file = join(dir, 'config.json');
-    throw new TesseraError('corrupt_file', `${file}: noiseCorrelation: expected a number from 0 up to (not including) 1, got ${JSON.stringify(rho)}`, { param: 'noiseCorrelation' });
+    throw new TesseraError('corrupt_file', `${file}: noiseCorrelation: expected ${NOISE_CORRELATION_RANGE}, got ${JSON.stringify(rho)}`, { param: 'noiseCorrelation' });
   }
   return {
     shiftBaseTokens: typeof json.shiftBaseTokens === 'number' ? json.shiftBaseTokens : 256,

@@ -3,7 +3,7 @@
  * Every rejection names the field and what was expected.
  */
 import { invalidArgument } from '../errors.js';
-import { SCHEDULER_NAMES } from '../diffusion/index.js';
+import { SCHEDULER_NAMES, isNoiseCorrelation, NOISE_CORRELATION_RANGE } from '../diffusion/index.js';
 import type { GenerationRequest } from './types.js';
 
 /** What a model folder says about itself (model_index.json, "tessera" section). */
@@ -93,11 +93,8 @@ export function planSampling(req: GenerationRequest, caps: ModelCapabilities): S
     throw invalidArgument('sampler', `expected one of ${SCHEDULER_NAMES.map((n) => `"${n}"`).join(', ')}, got ${JSON.stringify(req.sampler)}`);
   }
   if (req.eta !== undefined) checkNumber('eta', req.eta, 0, 1);
-  if (req.noiseCorrelation !== undefined) {
-    const rho = req.noiseCorrelation;
-    if (typeof rho !== 'number' || !Number.isFinite(rho) || rho < 0 || rho >= 1) {
-      throw invalidArgument('noise_correlation', `expected a number from 0 up to (not including) 1, got ${JSON.stringify(rho)}`);
-    }
+  if (req.noiseCorrelation !== undefined && !isNoiseCorrelation(req.noiseCorrelation)) {
+    throw invalidArgument('noise_correlation', `expected ${NOISE_CORRELATION_RANGE}, got ${JSON.stringify(req.noiseCorrelation)}`);
   }
   for (const [i, c] of (req.conditions ?? []).entries()) {
     checkNumber(`conditions[${i}].strength`, c.strength, 0, 1);
