@@ -86,19 +86,9 @@ export async function runGeneration(args: RunGenerationArgs): Promise<void> {
   planSampling(request, pipe.capabilities); // reject bad input before any output
   if (!flags.json) process.stderr.write(`tessera: seed ${request.seed}\n`);
 
-  const { createProgressBar } = await import('./progress-bar.js');
-  const bar = createProgressBar({ quiet: !!flags.quiet || !!flags.json });
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  const { withProgressBar } = await import('./progress-bar.js');
   const t0 = performance.now();
-  let result: GenerationResult;
-  try {
-    result = await pipe.generate(request, { onProgress: bar.onProgress, signal: controller.signal });
-  } finally {
-    process.off('SIGINT', onSigint);
-    bar.finish();
-  }
+  const result: GenerationResult = await withProgressBar(!!flags.quiet || !!flags.json, (onProgress, signal) => pipe.generate(request, { onProgress, signal }));
 
   const { concatFrames } = await import('../pipelines/modes.js');
   let clip: VideoClip = result.clip;

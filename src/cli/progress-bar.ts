@@ -150,6 +150,23 @@ export function createProgressBar(opts: ProgressBarOptions = {}): ProgressBar {
 }
 
 /** "4.10 it/s" when fast, "2.5 s/it" when slow, as people read rates. */
+/**
+ * Runs slow work under a progress bar that Ctrl-C cancels: the work gets the bar's callback and an abort signal,
+ * and the bar is finished and the handler removed however the work ends.
+ */
+export async function withProgressBar<T>(quiet: boolean, work: (onProgress: ProgressCallback, signal: AbortSignal) => Promise<T>): Promise<T> {
+  const bar = createProgressBar({ quiet });
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await work(bar.onProgress, controller.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+    bar.finish();
+  }
+}
+
 export function formatRate(secondsPerStep: number): string {
   if (secondsPerStep <= 0) return '∞ it/s';
   const perSecond = 1 / secondsPerStep;

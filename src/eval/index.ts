@@ -8,7 +8,8 @@ export {
   type Attribute, type ClipPrediction, type WorldClassifierConfig,
 } from './classifier.js';
 export {
-  JUDGED_ATTRIBUTES, defaultClassifier, evaluate, flattenReport, groundTruthGenerator, pipelineGenerator, quickEval, selectSubset,
+  JUDGED_ATTRIBUTES, defaultClassifier, evaluate, evaluateVae, flattenReport, groundTruthGenerator, pipelineGenerator, quickEval, selectSubset,
   summarise, type ClipGenerator, type EvalOptions, type EvalReport, type GroupSummary, type QuickEvalOptions, type SampleResult,
+  type ClipSize, type VaeEvalReport, type VaeSummary, vaeReconstructor,
 } from './run.js';
-export { formatReport } from './report.js';
+export { formatReport, formatVaeReport } from './report.js';

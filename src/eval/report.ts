@@ -1,5 +1,5 @@
 /** The people-readable view of an EvalReport: one table of scores by group, then the distances. */
-import { JUDGED_ATTRIBUTES, type EvalReport, type GroupSummary } from './run.js';
+import { JUDGED_ATTRIBUTES, type EvalReport, type GroupSummary, type VaeEvalReport, type VaeSummary } from './run.js';
 
 const percent = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${(100 * v).toFixed(1)}`);
 
@@ -43,14 +43,34 @@ export function formatReport(report: EvalReport): string {
     out.push(...[fmt('all', d.all), fmt('seen', d.seen), fmt('held-out', d.heldOut)].filter((l): l is string => l !== null));
     out.push('');
   }
-  const v = report.vae;
-  if (v) {
-    const held = v.heldOutPsnr === null ? '' : `, held-out scenes ${v.heldOutPsnr.toFixed(2)}`;
-    out.push(`VAE reconstruction of ${v.clips} rendered clips: ${v.psnr.toFixed(2)} dB PSNR (first frame ${v.firstFramePsnr.toFixed(2)}, last frame ${v.lastFramePsnr.toFixed(2)}${held})`);
-    out.push('');
-  }
+  if (report.vae) out.push(psnrLine(report.vae), '');
   const t = report.timings;
   out.push(`time: ${t.totalSeconds.toFixed(1)} s (generate ${t.generateSeconds.toFixed(1)}, judge ${t.judgeSeconds.toFixed(1)}, distance ${t.distanceSeconds.toFixed(1)}, vae ${t.vaeSeconds.toFixed(1)})`);
   for (const note of report.notes) out.push(`note: ${note}`);
   return `${out.join('\n')}\n`;
+}
+
+function psnrLine(v: VaeSummary): string {
+  const held = v.heldOutPsnr === null ? '' : `, held-out scenes ${v.heldOutPsnr.toFixed(2)}`;
+  return `VAE reconstruction of ${v.clips} rendered clips: ${v.psnr.toFixed(2)} dB PSNR (first frame ${v.firstFramePsnr.toFixed(2)}, last frame ${v.lastFramePsnr.toFixed(2)}${held})`;
+}
+
+/** `tessera eval --vae-only`: the PSNR line, then the judge on the reconstructions (the VAE's ceiling). */
+export function formatVaeReport(report: VaeEvalReport): string {
+  const { size, vae: v, timings: t } = report;
+  const rows = [
+    ['group', 'clips', ...JUDGED_ATTRIBUTES, 'accuracy', 'permanence', 'physics'],
+    row('VAE ceiling (reconstructed)', v.judged.all),
+    row('  VAE ceiling, held-out', v.judged.heldOut),
+  ].filter((r): r is string[] => r !== null);
+  return [
+    `${report.prompts} prompts rendered at ${size.width}x${size.height}, ${size.frames} frames (seed ${report.seed}); scores in %`,
+    '',
+    psnrLine(v),
+    '',
+    table(rows),
+    '',
+    `time: ${t.totalSeconds.toFixed(1)} s (render ${t.renderSeconds.toFixed(1)}, vae ${t.vaeSeconds.toFixed(1)})`,
+    '',
+  ].join('\n');
 }

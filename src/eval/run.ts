@@ -14,6 +14,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { invalidArgument } from '../errors.js';
 import { checkAborted, type ProgressCallback } from '../progress.js';
 import type { VideoClip } from '../media/types.js';
 import { frameView } from '../media/types.js';
@@ -190,7 +191,7 @@ export async function evaluate(prompts: readonly EvalPrompt[], generate: ClipGen
   const total = prompts.length * seeds.length;
   const notes: string[] = [];
   const reconstruct = opts.reconstruct ?? null;
-  const recon: { all: number; first: number; last: number; held_out: boolean; scores: SampleScores }[] = [];
+  const recon: Reconstruction[] = [];
 
   for (const prompt of prompts) {
     for (const [k, seed] of seeds.entries()) {
@@ -208,12 +209,7 @@ export async function evaluate(prompts: readonly EvalPrompt[], generate: ClipGen
       timings.judgeSeconds += (performance.now() - t) / 1000;
       if (reconstruct && k === 0) {
         t = performance.now();
-        const rec = reconstruct(refClip!);
-        const last = refClip!.frames - 1;
-        recon.push({
-          all: psnr8(rec.data, refClip!.data), first: psnr8(frameView(rec, 0), frameView(refClip!, 0)), last: psnr8(frameView(rec, last), frameView(refClip!, last)),
-          held_out: prompt.held_out, scores: sampleScores(judgeClip(rec, prompt.spec)),
-        });
+        recon.push(measureReconstruction(reconstruct, refClip!, prompt));
         timings.vaeSeconds += (performance.now() - t) / 1000;
       }
 
@@ -275,21 +271,89 @@ export async function evaluate(prompts: readonly EvalPrompt[], generate: ClipGen
     },
     reference: reference.length > 0 ? { all: refWhere(() => true)!, seen: refWhere((r) => !r.held_out), heldOut: refWhere((r) => r.held_out) } : null,
     distance,
-    vae: recon.length > 0 ? {
-      clips: recon.length,
-      psnr: meanOf(recon.map((r) => r.all))!,
-      heldOutPsnr: meanOf(recon.filter((r) => r.held_out).map((r) => r.all)),
-      firstFramePsnr: meanOf(recon.map((r) => r.first))!,
-      lastFramePsnr: meanOf(recon.map((r) => r.last))!,
-      judged: {
-        all: summarise(recon.map((r) => r.scores)),
-        heldOut: recon.some((r) => r.held_out) ? summarise(recon.filter((r) => r.held_out).map((r) => r.scores)) : null,
-      },
-    } : null,
+    vae: recon.length > 0 ? summariseReconstructions(recon) : null,
     timings,
     notes,
     results,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The VAE alone
+
+/** One rendered clip encoded and decoded: PSNR over all frames, the first and the last, and the judge's grades. */
+interface Reconstruction {
+  all: number;
+  first: number;
+  last: number;
+  held_out: boolean;
+  scores: SampleScores;
+}
+
+function measureReconstruction(reconstruct: ClipReconstructor, clip: VideoClip, prompt: EvalPrompt): Reconstruction {
+  const rec = reconstruct(clip);
+  const last = clip.frames - 1;
+  return {
+    all: psnr8(rec.data, clip.data), first: psnr8(frameView(rec, 0), frameView(clip, 0)), last: psnr8(frameView(rec, last), frameView(clip, last)),
+    held_out: prompt.held_out, scores: sampleScores(judgeClip(rec, prompt.spec)),
+  };
+}
+
+function summariseReconstructions(recon: readonly Reconstruction[]): VaeSummary {
+  const heldOut = recon.filter((r) => r.held_out);
+  return {
+    clips: recon.length,
+    psnr: meanOf(recon.map((r) => r.all))!,
+    heldOutPsnr: meanOf(heldOut.map((r) => r.all)),
+    firstFramePsnr: meanOf(recon.map((r) => r.first))!,
+    lastFramePsnr: meanOf(recon.map((r) => r.last))!,
+    judged: { all: summarise(recon.map((r) => r.scores)), heldOut: heldOut.length > 0 ? summarise(heldOut.map((r) => r.scores)) : null },
+  };
+}
+
+/** The clip size a VAE is measured at (`tessera eval --vae-only`): the bundled model's native size by default. */
+export interface ClipSize {
+  width: number;
+  height: number;
+  frames: number;
+  fps: number;
+}
+
+export interface VaeEvalReport {
+  prompts: number;
+  /** The seed the scenes are rendered with (a full evaluation measures its VAE at its first seed). */
+  seed: number;
+  size: ClipSize;
+  vae: VaeSummary;
+  timings: { renderSeconds: number; vaeSeconds: number; totalSeconds: number };
+}
+
+/**
+ * Measures a VAE without a diffusion model: each prompt's scene rendered at `size`, encoded, decoded, compared
+ * with PSNR and graded by the judge. Gives exactly the `vae` part of `evaluate` for clips of the same size at
+ * the same first seed, so a new VAE can be judged before any DiT is trained on it.
+ */
+export async function evaluateVae(
+  prompts: readonly EvalPrompt[], reconstruct: ClipReconstructor,
+  opts: { size: ClipSize; seed?: number; onProgress?: ProgressCallback; signal?: AbortSignal },
+): Promise<VaeEvalReport> {
+  if (prompts.length === 0) throw invalidArgument('prompts', 'expected at least one prompt to measure the VAE on');
+  const seed = opts.seed ?? 0;
+  const started = performance.now();
+  const timings = { renderSeconds: 0, vaeSeconds: 0, totalSeconds: 0 };
+  const recon: Reconstruction[] = [];
+  for (const prompt of prompts) {
+    checkAborted(opts.signal);
+    let t = performance.now();
+    const clip = renderScene(referenceSpec(prompt.spec, opts.size, seed));
+    timings.renderSeconds += (performance.now() - t) / 1000;
+    t = performance.now();
+    recon.push(measureReconstruction(reconstruct, clip, prompt));
+    timings.vaeSeconds += (performance.now() - t) / 1000;
+    opts.onProgress?.({ stage: 'eval', done: recon.length, total: prompts.length, fraction: recon.length / prompts.length, info: { prompt: prompt.id } });
+  }
+  timings.totalSeconds = (performance.now() - started) / 1000;
+  return { prompts: prompts.length, seed, size: { ...opts.size }, vae: summariseReconstructions(recon), timings };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

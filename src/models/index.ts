@@ -3,6 +3,7 @@
  * saveModel(dir, parts) writes them. Component folder names follow diffusers: vae, transformer, text_encoder,
  * tokenizer, scheduler.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TesseraError } from '../errors.js';
 import { readModelIndex, writeModelIndex } from '../formats/model-folder.js';
@@ -104,6 +105,11 @@ export async function loadModel(dir: string, { only }: LoadModelOptions = {}): P
   }
   checkTextPair(model);
   return model;
+}
+
+/** A VAE from a model folder (its vae/) or from a VAE folder of its own (config.json + model.safetensors). */
+export async function loadVae(path: string): Promise<CausalVideoVAE> {
+  return CausalVideoVAE.fromPretrained(existsSync(join(path, 'model_index.json')) ? join(path, 'vae') : path);
 }
 
 /** The tokenizer and the text encoder must agree on the vocabulary and the sequence length. */

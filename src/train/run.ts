@@ -5,13 +5,12 @@
  * `initFrom` (a model folder) with a fresh optimizer.
  */
 import { mkdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, noGrad } from '../engine/index.js';
 import { TesseraError } from '../errors.js';
 import type { ProgressCallback } from '../progress.js';
 import { CausalVideoVAE, videosToTensor, tensorToVideo, psnr } from '../models/vae/index.js';
-import { loadModel } from '../models/index.js';
+import { loadModel, loadVae } from '../models/index.js';
 import { TesseraPipeline } from '../pipelines/index.js';
 import { expandPrompt } from '../world/index.js';
 import { Telemetry, readMetrics, seriesFromMetrics, writeLossCurve } from './telemetry.js';
@@ -35,12 +34,6 @@ export interface RunOptions {
 function makeSource(config: TrainConfig): ClipSource {
   if (config.data.source === 'folder') return new FolderClipSource(config.data.folder!, config.data.buckets);
   return new WorldClipSource({ buckets: config.data.buckets, seed: config.seed, heldOut: config.data.heldOut, captionLevels: config.data.captionLevels, mix: config.data.mix });
-}
-
-/** A VAE from a model folder (its vae/) or a vae component folder. */
-async function loadVae(path: string): Promise<CausalVideoVAE> {
-  const dir = existsSync(join(path, 'model_index.json')) ? join(path, 'vae') : path;
-  return CausalVideoVAE.fromPretrained(dir);
 }
 
 /** The bucket with the most pixels: the VAE is calibrated and measured on the clips hardest to reconstruct. */

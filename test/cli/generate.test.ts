@@ -5,24 +5,16 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRandomModel } from '../../src/train/init.js';
 import { loadPipeline } from '../../src/pipelines/index.js';
 import { readVideo, writeVideo } from '../../src/media/index.js';
+import { tessera } from './run-cli.js';
 
-const root = join(import.meta.dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
 const model = join(work, 'model');
-
-function tessera(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], {
-    encoding: 'utf8', env: { ...process.env, TESSERA_QUIET: '1' }, cwd: root, timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 before(async () => {
   await createRandomModel(model);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/random.js';
 import { WorldClassifier, defaultClassifierConfig } from '../../src/eval/classifier.js';
 import { readPromptFile } from '../../src/eval/prompts.js';
-import { formatReport } from '../../src/eval/report.js';
+import { formatReport, formatVaeReport } from '../../src/eval/report.js';
 import { evaluate, flattenReport, groundTruthGenerator, quickEval, selectSubset, summarise, type ClipGenerator } from '../../src/eval/run.js';
 import { parseSeedList } from '../../src/cli/commands/eval.js';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,7 +14,7 @@ import { saveModel } from '../../src/models/index.js';
 import { TextEncoder, buildWordLevelTokenizer } from '../../src/models/text/index.js';
 import { CausalVideoVAE } from '../../src/models/vae/index.js';
 import { loadPipeline } from '../../src/pipelines/index.js';
-import { pipelineGenerator, vaeReconstructor } from '../../src/eval/run.js';
+import { evaluateVae, pipelineGenerator, vaeReconstructor } from '../../src/eval/run.js';
 
 /** A tiny untrained classifier: the distance math does not need a trained one to be 0 on identical clips. */
 function tinyClassifier(): WorldClassifier {
@@ -123,6 +123,19 @@ test('a tiny random model through its pipeline: the report has every group and a
     assert.match(formatReport(withVae), /VAE reconstruction of 2 rendered clips/);
     assert.match(formatReport(withVae), /VAE ceiling \(reconstructed\)/);
     assert.equal(withVae.vae!.judged.all.samples, 2);
+    // the VAE alone, with no generation, measures exactly what the full evaluation measured at its first seed
+    const alone = await evaluateVae(prompts, vaeReconstructor(pipeline.parts.vae), { size: { width: 32, height: 32, frames: 5, fps: 8 }, seed: 0 });
+    assert.deepEqual(alone.vae, withVae.vae);
+    assert.equal(alone.prompts, 2);
+    assert.match(formatVaeReport(alone), /2 prompts rendered at 32x32, 5 frames \(seed 0\)/);
+    assert.match(formatVaeReport(alone), /VAE ceiling, held-out/);
+    // and at another first seed, the same scenes that evaluation renders at that seed
+    const atSeed3 = await evaluate(prompts, pipelineGenerator(pipeline, { width: 32, height: 32, frames: 5, steps: 1 }), {
+      seeds: [3], judgeReference: false, reconstruct: vaeReconstructor(pipeline.parts.vae),
+    });
+    const aloneAt3 = await evaluateVae(prompts, vaeReconstructor(pipeline.parts.vae), { size: { width: 32, height: 32, frames: 5, fps: 8 }, seed: 3 });
+    assert.deepEqual(aloneAt3.vae, atSeed3.vae);
+    await assert.rejects(evaluateVae([], (c) => c, { size: { width: 32, height: 32, frames: 5, fps: 8 } }), /prompts: expected at least one prompt/);
     // a perfect reconstructor is infinitely close; the report says so rather than averaging noise in
     const exact = await evaluate(prompts.slice(0, 1), greyGenerator, { seeds: [0], judgeReference: true, reconstruct: (c) => c });
     assert.equal(exact.vae!.psnr, Infinity);

@@ -3,9 +3,10 @@
  * the Frechet distance to rendered clips of the same scenes, and print a table (or one JSON object with --json).
  */
 import type { Command } from 'commander';
-import { invalidArgument } from '../../errors.js';
+import { TesseraError, invalidArgument } from '../../errors.js';
 import { parseFloatInRange, parseIntInRange } from '../options.js';
 import type { SamplerName } from '../../pipelines/types.js';
+import type { EvalPrompt } from '../../eval/prompts.js';
 
 interface EvalFlags {
   model?: string;
@@ -22,6 +23,7 @@ interface EvalFlags {
   distance: boolean;
   reference: boolean;
   vae: boolean;
+  vaeOnly?: boolean;
   out?: string;
   quiet?: boolean;
 }
@@ -53,6 +55,7 @@ export function registerEval(program: Command): void {
     .option('--no-distance', 'skip the Frechet distance')
     .option('--no-reference', 'skip grading rendered reference clips (the judge\'s ceiling)')
     .option('--no-vae', 'skip measuring the VAE\'s reconstruction of the rendered clips')
+    .option('--vae-only', 'measure only the VAE (no diffusion model): PSNR and the judge on reconstructions of the rendered clips at the first seed; --model may then be a VAE folder')
     .option('--out <file>', 'also write the JSON report to this file')
     .option('--json', 'print the report as one JSON object on stdout')
     .option('--quiet', 'no progress bar')
@@ -63,7 +66,7 @@ export function registerEval(program: Command): void {
       const { loadClassifier } = await import('../../eval/classifier.js');
       const { defaultClassifier, evaluate, pipelineGenerator, selectSubset, vaeReconstructor } = await import('../../eval/run.js');
       const { formatReport } = await import('../../eval/report.js');
-      const { createProgressBar } = await import('../progress-bar.js');
+      const { withProgressBar } = await import('../progress-bar.js');
 
       const seeds = parseSeedList(flags.seeds);
       const root = packageRoot();
@@ -82,27 +85,60 @@ export function registerEval(program: Command): void {
         overrides.noiseCorrelation = parseFloatInRange('--noise-correlation', flags.noiseCorrelation, 0, 1);
         if (overrides.noiseCorrelation === 1) throw invalidArgument('--noise-correlation', 'expected a number below 1, got 1');
       }
+      if (flags.vaeOnly) {
+        await evaluateVaeOnly(flags, prompts, seeds[0]!);
+        return;
+      }
       const classifier = !flags.distance ? null : flags.classifier ? await loadClassifier(flags.classifier) : await defaultClassifier(root);
       const pipeline = await loadPipeline(flags.model);
 
-      const bar = createProgressBar({ quiet: flags.quiet });
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
-      let report;
-      try {
-        report = await evaluate(prompts, pipelineGenerator(pipeline, overrides), {
-          seeds, classifier, judgeReference: flags.reference, reconstruct: flags.vae ? vaeReconstructor(pipeline.parts.vae) : null, onProgress: bar.onProgress, signal: abort.signal,
-        });
-      } finally {
-        bar.finish();
-        process.off('SIGINT', onSigint);
-      }
-      const json = JSON.stringify({ model: flags.model ?? 'bundled', ...report });
-      if (flags.out) {
-        const { writeFileAtomically } = await import('../../formats/index.js');
-        await writeFileAtomically(flags.out, `${json}\n`);
-      }
-      process.stdout.write(flags.json ? `${json}\n` : formatReport(report));
+      const report = await withProgressBar(!!flags.quiet, (onProgress, signal) =>
+        evaluate(prompts, pipelineGenerator(pipeline, overrides), {
+          seeds, classifier, judgeReference: flags.reference, reconstruct: flags.vae ? vaeReconstructor(pipeline.parts.vae) : null, onProgress, signal,
+        }));
+      await printReport(flags, report, formatReport);
     });
+}
+
+/** The report as one JSON object (--json, --out) or the people-readable table. */
+async function printReport<R extends object>(flags: EvalFlags, report: R, format: (r: R) => string): Promise<void> {
+  const json = JSON.stringify({ model: flags.model ?? 'bundled', ...report });
+  if (flags.out) {
+    const { writeFileAtomically } = await import('../../formats/index.js');
+    await writeFileAtomically(flags.out, `${json}\n`);
+  }
+  process.stdout.write(flags.json ? `${json}\n` : format(report));
+}
+
+/**
+ * `--vae-only`: a model folder's VAE or a VAE folder of its own, measured on the prompts' rendered scenes at the
+ * model's native size (128x128, 17 frames for a bare VAE folder: the size the bundled model makes).
+ */
+async function evaluateVaeOnly(flags: EvalFlags, prompts: EvalPrompt[], seed: number): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { loadVae } = await import('../../models/index.js');
+  const { defaultModelDir, loadPipeline } = await import('../../pipelines/index.js');
+  const { evaluateVae, vaeReconstructor } = await import('../../eval/run.js');
+  const { formatVaeReport } = await import('../../eval/report.js');
+  const { withProgressBar } = await import('../progress-bar.js');
+
+  for (const flag of ['steps', 'guidance', 'sampler', 'eta', 'noiseCorrelation', 'classifier'] as const) {
+    if (flags[flag] !== undefined) throw invalidArgument('--vae-only', `generates nothing, so it takes no --${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  }
+  const dir = flags.model ?? defaultModelDir();
+  let vae;
+  let size = { width: 128, height: 128, frames: 17, fps: 8 };
+  if (existsSync(join(dir, 'model_index.json'))) {
+    const pipeline = await loadPipeline(dir);
+    const { width, height, frames, fps } = pipeline.capabilities.defaults;
+    vae = pipeline.parts.vae;
+    size = { width, height, frames, fps };
+  } else if (existsSync(join(dir, 'config.json'))) {
+    vae = await loadVae(dir);
+  } else {
+    throw new TesseraError('not_found', `no model or VAE at ${dir} (expected model_index.json or config.json)`, { param: 'model' });
+  }
+  const report = await withProgressBar(!!flags.quiet, (onProgress, signal) => evaluateVae(prompts, vaeReconstructor(vae), { size, seed, onProgress, signal }));
+  await printReport(flags, report, formatVaeReport);
 }
