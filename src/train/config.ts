@@ -25,6 +25,11 @@ export interface TrainConfig {
   vaeFrom: string | null;
   /** DiT runs: steps of caption -> scene-fact classification for the text encoder before a fresh run starts. */
   textPretrainSteps: number;
+  /**
+   * DiT runs: the size the export generates by default and calls native, instead of the preset's (e.g. a model
+   * trained only at 64x64); null keeps the preset's.
+   */
+  nativeSize: { width: number; height: number } | null;
   data: {
     source: 'world' | 'folder';
     /** For source 'folder': a folder of videos with captions.jsonl. */
@@ -146,6 +151,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
     initFrom: str(j, 'initFrom', file, null),
     vaeFrom: str(j, 'vaeFrom', file, null),
     textPretrainSteps: num(j, 'textPretrainSteps', file, { min: 0, int: true, def: 0 }),
+    nativeSize: parseNativeSize(j.nativeSize, `${file}.nativeSize`),
     data: {
       source,
       folder: str(data, 'folder', `${file}.data`, null) ?? undefined,
@@ -181,6 +187,9 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
   if (config.task === 'dit' && !config.vaeFrom && !config.initFrom) {
     throw invalidArgument(`${file}.vaeFrom`, 'a DiT run needs a trained VAE: set vaeFrom (or initFrom, a model folder that has one)');
   }
+  if (config.task === 'vae' && config.nativeSize) {
+    throw invalidArgument(`${file}.nativeSize`, 'only a DiT run exports a model that generates; leave it out of a VAE run');
+  }
   if (config.task === 'vae' && freezeEncoder && !config.initFrom) {
     throw invalidArgument(`${file}.vaeLoss.freezeEncoder`, 'a frozen encoder needs a trained VAE to start from: set initFrom');
   }
@@ -189,6 +198,16 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
     throw invalidArgument(`${file}.data.objectWeight`, 'expected 0 for a folder source: only the world knows where its objects are');
   }
   return config;
+}
+
+function parseNativeSize(v: unknown, path: string): TrainConfig['nativeSize'] {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalidArgument(path, `expected {"width": w, "height": h}, got ${JSON.stringify(v)}`);
+  const o = v as Json;
+  for (const side of ['width', 'height']) {
+    if (typeof o[side] === 'number' && (o[side] as number) % 16 !== 0) throw invalidArgument(`${path}.${side}`, `expected a multiple of 16, got ${o[side]}`);
+  }
+  return { width: num(o, 'width', path, { min: 16, max: 512, int: true }), height: num(o, 'height', path, { min: 16, max: 512, int: true }) };
 }
 
 function parseCaptionLevels(v: unknown, path: string): Partial<Record<CaptionLevel, number>> | undefined {

@@ -137,8 +137,12 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
     });
     // the export samples with the noise prior it was trained on
     const ditScheduler = config.data.noiseCorrelation > 0 ? { ...preset.scheduler, noiseCorrelation: config.data.noiseCorrelation } : preset.scheduler;
+    // a run at one size (nativeSize) exports, and samples at, that size
+    const runCapabilities = config.nativeSize
+      ? { ...preset.capabilities, nativeSizes: [config.nativeSize], defaults: { ...preset.capabilities.defaults, ...config.nativeSize } }
+      : preset.capabilities;
     ditTask.onCheckpoint = async (step) => {
-      const capabilities = { ...preset.capabilities, training: { step, preset: config.preset } };
+      const capabilities = { ...runCapabilities, training: { step, preset: config.preset } };
       await saveBuiltModel(exportDir, model, { capabilities, scheduler: ditScheduler });
       await drawChart();
     };
@@ -149,10 +153,10 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
         transformer: model.transformer,
         text: { encode: (texts) => model.textEncoder.encodePrompts(model.tokenizer, texts) },
         expandPrompt: async (prompt, { seed }) => expandPrompt(prompt, { seed }).caption,
-        capabilities: { ...preset.capabilities, temporalCompression: model.vae.temporalFactor, sizeMultiple: model.vae.spatialFactor * model.transformer.config.patchSize[1] },
+        capabilities: { ...runCapabilities, temporalCompression: model.vae.temporalFactor, sizeMultiple: model.vae.spatialFactor * model.transformer.config.patchSize[1] },
         scheduler: ditScheduler,
       });
-      const d = preset.capabilities.defaults;
+      const d = runCapabilities.defaults;
       const samples = [];
       for (const [i, prompt] of SAMPLE_PROMPTS.entries()) {
         const res = await pipe.generate({ prompt, width: d.width, height: d.height, frames: d.frames, fps: d.fps, steps: 20, guidanceScale: d.guidanceScale, seed: i, sampler: 'euler', expandPrompt: true });
