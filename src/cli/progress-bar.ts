@@ -149,7 +149,6 @@ export function createProgressBar(opts: ProgressBarOptions = {}): ProgressBar {
   return new ProgressBar(opts);
 }
 
-/** "4.10 it/s" when fast, "2.5 s/it" when slow, as people read rates. */
 /**
  * Runs slow work under a progress bar that Ctrl-C cancels: the work gets the bar's callback and an abort signal,
  * and the bar is finished and the handler removed however the work ends.
@@ -167,6 +166,7 @@ export async function withProgressBar<T>(quiet: boolean, work: (onProgress: Prog
   }
 }
 
+/** "4.10 it/s" when fast, "2.5 s/it" when slow, as people read rates. */
 export function formatRate(secondsPerStep: number): string {
   if (secondsPerStep <= 0) return '∞ it/s';
   const perSecond = 1 / secondsPerStep;

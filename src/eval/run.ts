@@ -311,7 +311,7 @@ function summariseReconstructions(recon: readonly Reconstruction[]): VaeSummary 
   };
 }
 
-/** The clip size a VAE is measured at (`tessera eval --vae-only`): the bundled model's native size by default. */
+/** The size of the rendered clips a VAE is measured on. */
 export interface ClipSize {
   width: number;
   height: number;

@@ -40,6 +40,9 @@ test('eval --vae-only refuses generation flags and folders without a model', () 
   assert.match(steps.stderr, /--vae-only: generates nothing, so it takes no --steps/);
   const noise = tessera('eval', '--vae-only', '--model', model, '--noise-correlation', '0.5');
   assert.match(noise.stderr, /takes no --noise-correlation/);
+  const contradiction = tessera('eval', '--vae-only', '--no-vae', '--model', model);
+  assert.equal(contradiction.code, 1);
+  assert.match(contradiction.stderr, /--vae-only: measures the VAE, so it cannot be combined with --no-vae/);
   const empty = tessera('eval', '--vae-only', '--model', work);
   assert.equal(empty.code, 1);
   assert.match(empty.stderr, /no model or VAE at .* \(expected model_index.json or config.json\)/);

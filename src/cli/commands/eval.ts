@@ -123,6 +123,7 @@ async function evaluateVaeOnly(flags: EvalFlags, prompts: EvalPrompt[], seed: nu
   const { formatVaeReport } = await import('../../eval/report.js');
   const { withProgressBar } = await import('../progress-bar.js');
 
+  if (!flags.vae) throw invalidArgument('--vae-only', 'measures the VAE, so it cannot be combined with --no-vae');
   for (const flag of ['steps', 'guidance', 'sampler', 'eta', 'noiseCorrelation', 'classifier'] as const) {
     if (flags[flag] !== undefined) throw invalidArgument('--vae-only', `generates nothing, so it takes no --${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   }
