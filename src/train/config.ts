@@ -122,12 +122,8 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
     const p = `${file}.data.buckets[${i}]`;
     if (typeof b !== 'object' || b === null) throw invalidArgument(p, 'expected an object');
     const o = b as Json;
-    for (const side of ['width', 'height']) {
-      if (typeof o[side] === 'number' && (o[side] as number) % 16 !== 0) throw invalidArgument(`${p}.${side}`, `expected a multiple of 16, got ${o[side]}`);
-    }
     return {
-      width: num(o, 'width', p, { min: 16, max: 512, int: true }),
-      height: num(o, 'height', p, { min: 16, max: 512, int: true }),
+      ...frameSize(o, p),
       frames: num(o, 'frames', p, { min: 1, max: 257, int: true }),
       batch: num(o, 'batch', p, { min: 1, max: 256, int: true, def: 1 }),
       weight: num(o, 'weight', p, { min: 0, def: 1 }),
@@ -203,7 +199,11 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
 function parseNativeSize(v: unknown, path: string): TrainConfig['nativeSize'] {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'object' || Array.isArray(v)) throw invalidArgument(path, `expected {"width": w, "height": h}, got ${JSON.stringify(v)}`);
-  const o = v as Json;
+  return frameSize(v as Json, path);
+}
+
+/** `width` and `height` of a bucket or a native size: multiples of 16 from 16 to 512. */
+function frameSize(o: Json, path: string): { width: number; height: number } {
   for (const side of ['width', 'height']) {
     if (typeof o[side] === 'number' && (o[side] as number) % 16 !== 0) throw invalidArgument(`${path}.${side}`, `expected a multiple of 16, got ${o[side]}`);
   }
