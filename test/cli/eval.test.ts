@@ -48,3 +48,12 @@ test('eval --vae-only refuses generation flags and folders without a model', () 
   assert.match(empty.stderr, /no model or VAE at .* \(expected model_index.json or config.json\)/);
   assert.equal(empty.stderr.trim().split('\n').length, 1, 'one line, no stack');
 });
+
+test('eval checks --noise-correlation against the range requests use, before loading anything', () => {
+  for (const value of ['1', '-0.1', 'some', '']) {
+    const bad = tessera('eval', '--model', model, '--limit', '1', '--noise-correlation', value);
+    assert.equal(bad.code, 1, `--noise-correlation ${JSON.stringify(value)}`);
+    assert.match(bad.stderr, /--noise-correlation: expected a number from 0 up to \(not including\) 1, got "/);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, 'one line, no stack');
+  }
+});

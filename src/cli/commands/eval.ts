@@ -82,8 +82,10 @@ export function registerEval(program: Command): void {
       }
       if (flags.eta !== undefined) overrides.eta = parseFloatInRange('--eta', flags.eta, 0, 1);
       if (flags.noiseCorrelation !== undefined) {
-        overrides.noiseCorrelation = parseFloatInRange('--noise-correlation', flags.noiseCorrelation, 0, 1);
-        if (overrides.noiseCorrelation === 1) throw invalidArgument('--noise-correlation', 'expected a number below 1, got 1');
+        const { isNoiseCorrelation, NOISE_CORRELATION_RANGE } = await import('../../diffusion/noise.js');
+        const rho = flags.noiseCorrelation.trim() === '' ? NaN : Number(flags.noiseCorrelation);
+        if (!isNoiseCorrelation(rho)) throw invalidArgument('--noise-correlation', `expected ${NOISE_CORRELATION_RANGE}, got "${flags.noiseCorrelation}"`);
+        overrides.noiseCorrelation = rho;
       }
       if (flags.vaeOnly) {
         await evaluateVaeOnly(flags, prompts, seeds[0]!);
