@@ -15,16 +15,52 @@ import type { TextEncoder } from '../models/text/encoder.js';
 import type { WordLevelTokenizer } from '../models/text/tokenizer.js';
 import {
   BACKGROUNDS, CAMERAS, COLOUR_NAMES, LIGHTINGS, MOTIONS, SHAPES, SPRITE_NAMES, WEATHERS,
-  captionSpec, pickCaptionLevel, randomSpec, type CaptionLevel, type SceneSpec,
+  captionSpec, pickCaptionLevel, randomSpec, type CaptionLevel, type ObjectSpec, type SceneSpec,
 } from '../world/index.js';
 import type { ProgressCallback } from '../progress.js';
 
-/** Each fact a caption states, as a class index. */
-const FACTS: { name: string; classes: readonly string[]; of: (s: SceneSpec) => string }[] = [
+/** Subjects whose kind, colour and motion are facts, in the order captions name them (up to MAX_OBJECTS). */
+const SUBJECT_SLOTS = 4;
+
+/**
+ * The subjects a caption names, in its order: objects that look alike are one subject ("two red balls"), and a
+ * short caption names only the first. Slots past them are 'none', so a head must also learn where the list ends.
+ */
+function namedSubjects(s: SceneSpec, level: CaptionLevel): ObjectSpec[] {
+  const subjects: ObjectSpec[] = [];
+  for (const o of s.objects) {
+    const same = subjects.some((g) => g.kind === o.kind && g.colour === o.colour && g.size === o.size &&
+      g.motion.type === o.motion.type && g.motion.direction === o.motion.direction && g.motion.speed === o.motion.speed);
+    if (!same) subjects.push(o);
+  }
+  return level === 'short' ? subjects.slice(0, 1) : subjects;
+}
+
+export interface Fact {
+  name: string;
+  classes: readonly string[];
+  of: (s: SceneSpec, level: CaptionLevel) => string;
+}
+
+/**
+ * Each fact a caption states, as a class index. Every subject's kind, colour and motion are facts, not only the
+ * first's, and so is the colour of a flat background: the pooled vector then has to bind each colour word to its
+ * noun ("a white block ... on a plain yellow background"), which a bag of words cannot do. Without the background
+ * colour fact, models trained from this encoder drew every flat background the same colour whatever it said.
+ */
+export const CAPTION_FACTS: Fact[] = [
   { name: 'background', classes: BACKGROUNDS, of: (s) => s.background.kind },
-  { name: 'kind', classes: [...SHAPES, ...SPRITE_NAMES], of: (s) => s.objects[0]!.kind },
-  { name: 'colour', classes: ['none', ...COLOUR_NAMES], of: (s) => s.objects[0]!.colour ?? 'none' },
-  { name: 'motion', classes: MOTIONS, of: (s) => s.objects[0]!.motion.type },
+  // short captions do not name the setting
+  { name: 'background_colour', classes: ['none', ...COLOUR_NAMES], of: (s, level) => (level === 'short' ? 'none' : s.background.colour ?? 'none') },
+  ...Array.from({ length: SUBJECT_SLOTS }, (_, i): Fact[] => {
+    const slot = i === 0 ? '' : `_${i + 1}`;
+    const subject = (s: SceneSpec, level: CaptionLevel) => namedSubjects(s, level)[i];
+    return [
+      { name: `kind${slot}`, classes: ['none', ...SHAPES, ...SPRITE_NAMES], of: (s, l) => subject(s, l)?.kind ?? 'none' },
+      { name: `colour${slot}`, classes: ['none', ...COLOUR_NAMES], of: (s, l) => subject(s, l)?.colour ?? 'none' },
+      { name: `motion${slot}`, classes: ['none', ...MOTIONS], of: (s, l) => subject(s, l)?.motion.type ?? 'none' },
+    ];
+  }).flat(),
   { name: 'count', classes: ['1', '2', '3', '4'], of: (s) => String(s.objects.length) },
   { name: 'camera', classes: CAMERAS, of: (s) => s.camera },
   { name: 'weather', classes: WEATHERS, of: (s) => s.weather },
@@ -35,7 +71,7 @@ class FactHeads extends Module {
   heads: Linear[];
   constructor(width: number, rng: Rng) {
     super();
-    this.heads = FACTS.map((f) => new Linear(width, f.classes.length, { rng: rng.fork(f.name) }));
+    this.heads = CAPTION_FACTS.map((f) => new Linear(width, f.classes.length, { rng: rng.fork(f.name) }));
   }
 }
 
@@ -48,45 +84,54 @@ export interface TextPretrainOptions {
   onProgress?: ProgressCallback;
 }
 
-/** Trains `encoder` in place; returns the accuracy of each fact on the last 50 batches. */
+/**
+ * Trains `encoder` in place; returns the accuracy of each fact on the last 50 batches, counted over the captions
+ * that state it (a fact none of them stated is left out). Targets of 'none' are left out: most captions name no flat background and no fourth subject, so
+ * always guessing 'none' would otherwise score over 90% while the encoder knows nothing.
+ */
 export function pretrainTextEncoder(encoder: TextEncoder, tokenizer: WordLevelTokenizer, opts: TextPretrainOptions): Record<string, number> {
   const { steps, batch = 32, lr = 1e-3, seed = 0 } = opts;
   const rng = new Rng(seed).fork('text-pretrain');
   const heads = new FactHeads(encoder.config.width, rng.fork('heads'));
   const params = [...encoder.namedParameters('encoder'), ...heads.namedParameters('heads')];
   const optimizer = new AdamW(params, { lr, weightDecay: 0.01 });
-  const correct = FACTS.map(() => 0);
-  let counted = 0;
+  const correct = CAPTION_FACTS.map(() => 0);
+  const counted = CAPTION_FACTS.map(() => 0);
   encoder.train(true);
   for (let step = 0; step < steps; step++) {
     const specs: SceneSpec[] = [];
+    const levels: CaptionLevel[] = [];
     const captions: string[] = [];
     for (let i = 0; i < batch; i++) {
       const spec = randomSpec(rng.nextUint32(), { width: 128, height: 128, frames: 17 });
+      const level = pickCaptionLevel(rng, opts.captionLevels);
       specs.push(spec);
-      captions.push(captionSpec(spec, pickCaptionLevel(rng, opts.captionLevels), rng.nextUint32()));
+      levels.push(level);
+      captions.push(captionSpec(spec, level, rng.nextUint32()));
     }
     const { pooled } = encoder.forward(tokenizer.encodeBatch(captions));
     let loss: Tensor | null = null;
-    FACTS.forEach((fact, f) => {
-      const targets = Int32Array.from(specs, (s) => fact.classes.indexOf(fact.of(s)));
+    CAPTION_FACTS.forEach((fact, f) => {
+      const targets = Int32Array.from(specs, (s, i) => fact.classes.indexOf(fact.of(s, levels[i]!)));
       const logits = heads.heads[f]!.forward(pooled);
       loss = loss === null ? crossEntropy(logits, targets) : add(loss, crossEntropy(logits, targets));
       if (step >= steps - 50) {
         const c = logits.shape[1]!;
         targets.forEach((t, i) => {
+          if (fact.classes[t] === 'none') return;
+          counted[f]!++;
           let best = 0;
           for (let k = 1; k < c; k++) if (logits.data[i * c + k]! > logits.data[i * c + best]!) best = k;
           if (best === t) correct[f]!++;
         });
       }
     });
-    if (step >= steps - 50) counted += batch;
     loss!.backward();
     optimizer.lr = lr * Math.min(1, (step + 1) / 50);
     optimizer.step();
     optimizer.zeroGrad();
     opts.onProgress?.({ stage: 'pretrain text', done: step + 1, total: steps, info: { loss: Number((loss! as Tensor).item().toFixed(3)) } });
   }
-  return Object.fromEntries(FACTS.map((f, i) => [f.name, counted ? correct[i]! / counted : 0]));
+  // a fact no caption stated (say a fourth subject, when every caption is short) has no accuracy to report
+  return Object.fromEntries(CAPTION_FACTS.flatMap((f, i) => (counted[i] ? [[f.name, correct[i]! / counted[i]!]] : [])));
 }
