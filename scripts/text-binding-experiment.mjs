@@ -4,8 +4,9 @@
 // captions that differ only in the background's colour (as scripts/probe-background-colour.mjs does for a model
 // folder). Prints the mean distance of the predicted colours from the rendered ones (lower is better; about 125
 // means the caption's colour word is ignored).
-// Usage: node scripts/text-binding-experiment.mjs [--captions full|bare] [--pretrain STEPS] [--steps N]
-//   --captions bare: every caption is just "a flat <colour> background"; full (default): the world's own captions.
+// Usage: node scripts/text-binding-experiment.mjs [--captions full|bare|mixed] [--pretrain STEPS] [--steps N]
+//   --captions bare: every caption is just "a flat <colour> background"; full (default): the world's own captions;
+//   mixed: half of each (the probe then uses full captions, so it measures whether bare ones teach the full).
 //   --pretrain: steps of scene-fact pretraining for the text encoder first (src/train/text-pretrain.ts; 0 = none).
 // Needs `npm run build`. One run of 600 steps takes about 2 minutes on two cores, plus about 4 per 2,500 steps of
 // pretraining.
@@ -21,7 +22,7 @@ import { pretrainTextEncoder } from '../dist/train/text-pretrain.js';
 import { SOLID_BACKGROUND_COLOURS, renderScene, validateSpec } from '../dist/world/index.js';
 
 const { values } = parseArgs({ options: { captions: { type: 'string', default: 'full' }, pretrain: { type: 'string', default: '0' }, steps: { type: 'string', default: '600' } } });
-if (!['full', 'bare'].includes(values.captions)) throw new Error(`--captions: expected full or bare, got ${values.captions}`);
+if (!['full', 'bare', 'mixed'].includes(values.captions)) throw new Error(`--captions: expected full, bare or mixed, got ${values.captions}`);
 const bare = values.captions === 'bare';
 const size = 32;
 const levels = { short: 0.4, medium: 0.3, dense: 0.3 };
@@ -43,8 +44,9 @@ const source = {
     while (clips.length < n) {
       const s = stream.next();
       if (s.spec.background.kind !== 'solid') continue;
+      const bareCaption = bare || (values.captions === 'mixed' && clips.length % 2 === 0);
+      captions.push(bareCaption ? `a flat ${s.spec.background.colour} background` : s.caption);
       clips.push(s.clip);
-      captions.push(bare ? `a flat ${s.spec.background.colour} background` : s.caption);
     }
     return { clips, captions };
   },
