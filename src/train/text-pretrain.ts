@@ -14,25 +14,17 @@ import { AdamW } from '../optim/index.js';
 import type { TextEncoder } from '../models/text/encoder.js';
 import type { WordLevelTokenizer } from '../models/text/tokenizer.js';
 import {
-  BACKGROUNDS, CAMERAS, COLOUR_NAMES, LIGHTINGS, MOTIONS, SHAPES, SPRITE_NAMES, WEATHERS,
-  captionSpec, pickCaptionLevel, randomSpec, type CaptionLevel, type ObjectSpec, type SceneSpec,
+  BACKGROUNDS, CAMERAS, COLOUR_NAMES, LIGHTINGS, MAX_OBJECTS, MOTIONS, SHAPES, SPRITE_NAMES, WEATHERS,
+  captionSpec, groupObjects, pickCaptionLevel, randomSpec, type CaptionLevel, type ObjectSpec, type SceneSpec,
 } from '../world/index.js';
 import type { ProgressCallback } from '../progress.js';
-
-/** Subjects whose kind, colour and motion are facts, in the order captions name them (up to MAX_OBJECTS). */
-const SUBJECT_SLOTS = 4;
 
 /**
  * The subjects a caption names, in its order: objects that look alike are one subject ("two red balls"), and a
  * short caption names only the first. Slots past them are 'none', so a head must also learn where the list ends.
  */
 function namedSubjects(s: SceneSpec, level: CaptionLevel): ObjectSpec[] {
-  const subjects: ObjectSpec[] = [];
-  for (const o of s.objects) {
-    const same = subjects.some((g) => g.kind === o.kind && g.colour === o.colour && g.size === o.size &&
-      g.motion.type === o.motion.type && g.motion.direction === o.motion.direction && g.motion.speed === o.motion.speed);
-    if (!same) subjects.push(o);
-  }
+  const subjects = groupObjects(s.objects).map((g) => g.object);
   return level === 'short' ? subjects.slice(0, 1) : subjects;
 }
 
@@ -43,16 +35,16 @@ export interface Fact {
 }
 
 /**
- * Each fact a caption states, as a class index. Every subject's kind, colour and motion are facts, not only the
- * first's, and so is the colour of a flat background: the pooled vector then has to bind each colour word to its
- * noun ("a white block ... on a plain yellow background"), which a bag of words cannot do. Without the background
- * colour fact, models trained from this encoder drew every flat background the same colour whatever it said.
+ * Each fact a caption states, as a class index. Every named subject's kind, colour and motion are facts, not only
+ * the first's, and so is the colour of a flat background: the pooled vector then has to bind each colour word to
+ * its noun ("a white block ... on a plain yellow background"), which a bag of words cannot do. Asked only for the
+ * first subject, encoders left that binding to the DiT, which did not learn it (README, "Status").
  */
 export const CAPTION_FACTS: Fact[] = [
   { name: 'background', classes: BACKGROUNDS, of: (s) => s.background.kind },
   // short captions do not name the setting
   { name: 'background_colour', classes: ['none', ...COLOUR_NAMES], of: (s, level) => (level === 'short' ? 'none' : s.background.colour ?? 'none') },
-  ...Array.from({ length: SUBJECT_SLOTS }, (_, i): Fact[] => {
+  ...Array.from({ length: MAX_OBJECTS }, (_, i): Fact[] => {
     const slot = i === 0 ? '' : `_${i + 1}`;
     const subject = (s: SceneSpec, level: CaptionLevel) => namedSubjects(s, level)[i];
     return [
@@ -86,8 +78,8 @@ export interface TextPretrainOptions {
 
 /**
  * Trains `encoder` in place; returns the accuracy of each fact on the last 50 batches, counted over the captions
- * that state it (a fact none of them stated is left out). Targets of 'none' are left out: most captions name no flat background and no fourth subject, so
- * always guessing 'none' would otherwise score over 90% while the encoder knows nothing.
+ * that state it ('none' targets are left out, and so is a fact no caption stated): most captions name no flat
+ * background and no fourth subject, so always guessing 'none' would otherwise score over 90% and mean nothing.
  */
 export function pretrainTextEncoder(encoder: TextEncoder, tokenizer: WordLevelTokenizer, opts: TextPretrainOptions): Record<string, number> {
   const { steps, batch = 32, lr = 1e-3, seed = 0 } = opts;

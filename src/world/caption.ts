@@ -99,12 +99,13 @@ export const POSITION_PHRASES = {
 export type PositionWord = keyof typeof POSITION_PHRASES;
 
 /** Objects that look and move alike are described together: "two red circles bounce". */
-interface Group {
+export interface Group {
   object: ObjectSpec;
   count: number;
 }
 
-function groupObjects(objects: ObjectSpec[]): Group[] {
+/** A caption's subjects: objects that look and move alike form one group, in order of first appearance. */
+export function groupObjects(objects: readonly ObjectSpec[]): Group[] {
   const groups: Group[] = [];
   const sameLook = (a: ObjectSpec, b: ObjectSpec) =>
     a.kind === b.kind && a.colour === b.colour && a.size === b.size && a.motion.type === b.motion.type &&

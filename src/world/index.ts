@@ -17,7 +17,7 @@ export * from './lexicon.js';
 export * from './spec.js';
 export { renderScene, screenPose, objectFootprints, type Footprint } from './render.js';
 export { simulate, cameraAt, type Pose, type Camera } from './simulate.js';
-export { captionSpec, pickCaptionLevel, CAPTION_LEVELS, type CaptionLevel } from './caption.js';
+export { captionSpec, groupObjects, pickCaptionLevel, CAPTION_LEVELS, type CaptionLevel } from './caption.js';
 export { expandPrompt, expandPromptWithLlm, parsePrompt, completeSpec, type Expansion, type ExpandOptions, type LlmOptions, type ParsedPrompt } from './expand.js';
 export { analyseClip, judgeClip, judgeAgainstPrompt, expectedMotionClass, type Analysis, type JudgeScores, type MotionClass, type Track } from './judge.js';
 export { worldVocabulary } from './vocabulary.js';
