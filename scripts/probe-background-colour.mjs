@@ -9,7 +9,13 @@ import { Rng, Tensor, noGrad } from '../dist/engine/index.js';
 import { SOLID_BACKGROUND_COLOURS } from '../dist/world/index.js';
 
 const dir = process.argv[2];
-const pipeline = await loadPipeline(dir);
+let pipeline;
+try {
+  pipeline = await loadPipeline(dir);
+} catch (e) {
+  console.error(`probe-background-colour: ${e.message}`);
+  process.exit(2);
+}
 const { vae, transformer, text } = pipeline.parts;
 const size = 64;
 const cells = size / vae.spatialFactor;

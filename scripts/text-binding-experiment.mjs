@@ -21,8 +21,20 @@ import { WorldDataset } from '../dist/data/index.js';
 import { pretrainTextEncoder } from '../dist/train/text-pretrain.js';
 import { SOLID_BACKGROUND_COLOURS, renderScene, validateSpec } from '../dist/world/index.js';
 
-const { values } = parseArgs({ options: { captions: { type: 'string', default: 'full' }, pretrain: { type: 'string', default: '0' }, steps: { type: 'string', default: '600' } } });
-if (!['full', 'bare', 'mixed'].includes(values.captions)) throw new Error(`--captions: expected full, bare or mixed, got ${values.captions}`);
+const fail = (message) => {
+  console.error(`text-binding-experiment: ${message}`);
+  process.exit(2);
+};
+let values;
+try {
+  ({ values } = parseArgs({ options: { captions: { type: 'string', default: 'full' }, pretrain: { type: 'string', default: '0' }, steps: { type: 'string', default: '600' } } }));
+} catch (e) {
+  fail(e.message);
+}
+if (!['full', 'bare', 'mixed'].includes(values.captions)) fail(`--captions: expected full, bare or mixed, got ${values.captions}`);
+for (const flag of ['pretrain', 'steps']) {
+  if (!/^\d+$/.test(values[flag])) fail(`--${flag}: expected a whole number of steps, got ${values[flag]}`);
+}
 const bare = values.captions === 'bare';
 const size = 32;
 const levels = { short: 0.4, medium: 0.3, dense: 0.3 };
