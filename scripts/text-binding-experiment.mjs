@@ -14,12 +14,12 @@ import { parseArgs } from 'node:util';
 import { loadModel } from '../dist/models/index.js';
 import { DiT } from '../dist/models/dit/model.js';
 import { TextEncoder } from '../dist/models/text/encoder.js';
-import { Rng, Tensor, noGrad } from '../dist/engine/index.js';
+import { Rng } from '../dist/engine/index.js';
 import { AdamW, clipGradNorm } from '../dist/optim/index.js';
 import { DitTask } from '../dist/train/tasks.js';
 import { WorldDataset } from '../dist/data/index.js';
 import { pretrainTextEncoder } from '../dist/train/text-pretrain.js';
-import { SOLID_BACKGROUND_COLOURS, renderScene, validateSpec } from '../dist/world/index.js';
+import { backgroundColourDistances } from './background-colour.mjs';
 
 const fail = (message) => {
   console.error(`text-binding-experiment: ${message}`);
@@ -72,23 +72,11 @@ const task = new DitTask({ vae, transformer, textEncoder, tokenizer }, source, [
 const params = Object.entries(task.modules).flatMap(([name, module]) => module.namedParameters(name));
 const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0.01 });
 
-const rendered = Object.fromEntries(SOLID_BACKGROUND_COLOURS.map((colour) => {
-  const clip = renderScene(validateSpec({ width: size, height: size, frames: 1, background: { kind: 'solid', colour }, objects: [{ kind: 'circle', colour: 'red', size: 'small', motion: { type: 'stay' } }] }));
-  return [colour, [0, 1, 2].map((c) => { let s = 0; for (let i = c; i < clip.data.length; i += 3) s += clip.data[i]; return s / (clip.data.length / 3); })];
-}));
-const noise = Tensor.randn([1, 4, 1, size / vae.spatialFactor, size / vae.spatialFactor], new Rng(5), 1);
-const colourDistance = () => noGrad(() => {
-  let total = 0;
-  for (const colour of SOLID_BACKGROUND_COLOURS) {
-    const caption = bare ? `a flat ${colour} background` : `A red ball on the left bounces in front of a flat ${colour} background.`;
-    const v = transformer.forward({ latents: noise, timesteps: [0.98], text: textEncoder.encodePrompts(tokenizer, [caption]) });
-    const pixels = vae.decode(vae.denormalizeLatent(noise.sub(v.mul(0.98)))).toArray();
-    const plane = pixels.length / 3;
-    const rgb = [0, 1, 2].map((c) => { let s = 0; for (let i = c * plane; i < (c + 1) * plane; i++) s += pixels[i]; return (255 * (s / plane + 1)) / 2; });
-    total += Math.hypot(...rgb.map((v, i) => v - rendered[colour][i]));
-  }
-  return total / SOLID_BACKGROUND_COLOURS.length;
-});
+const colourDistance = () => backgroundColourDistances({ vae, transformer, encode: (caption) => textEncoder.encodePrompts(tokenizer, [caption]) }, {
+  size,
+  caption: (colour) => (bare ? `a flat ${colour} background` : `A red ball on the left bounces in front of a flat ${colour} background.`),
+  objectColour: () => 'red',
+}).mean;
 
 const rng = new Rng(1);
 let lossSum = 0;

@@ -1,0 +1,45 @@
+// Shared by probe-background-colour.mjs and text-binding-experiment.mjs: how far a DiT's guess of a flat background
+// is from the colour its caption names. At flow time 0.98 the input is nearly pure noise, so only the caption can say
+// the colour; the DiT's clean-image prediction is decoded and its mean RGB compared with the world's render.
+import { renderScene, validateSpec } from '../dist/index.js';
+import { Rng, Tensor, noGrad } from '../dist/engine/index.js';
+import { SOLID_BACKGROUND_COLOURS } from '../dist/world/index.js';
+
+const TIME = 0.98;
+
+/** Mean [r, g, b] (0-255) of a flat background as the world renders it, with one small circle of `objectColour` on it. */
+function renderedColour(colour, size, objectColour) {
+  const { data } = renderScene(validateSpec({
+    width: size, height: size, frames: 1, background: { kind: 'solid', colour },
+    objects: [{ kind: 'circle', colour: objectColour, size: 'small', motion: { type: 'stay' } }],
+  }));
+  return [0, 1, 2].map((c) => {
+    let sum = 0;
+    for (let i = c; i < data.length; i += 3) sum += data[i];
+    return sum / (data.length / 3);
+  });
+}
+
+/**
+ * For every flat background colour: the predicted and rendered mean RGB and their distance, and the mean distance.
+ * encode(caption) gives the DiT's text condition; caption(colour) and objectColour(colour) set each probe's scene.
+ */
+export function backgroundColourDistances({ vae, transformer, encode }, { size, caption, objectColour }) {
+  const cells = size / vae.spatialFactor;
+  const noise = Tensor.randn([1, transformer.config.latentChannels, 1, cells, cells], new Rng(5), 1);
+  const rows = SOLID_BACKGROUND_COLOURS.map((colour) => {
+    const rendered = renderedColour(colour, size, objectColour(colour));
+    const predicted = noGrad(() => {
+      const v = transformer.forward({ latents: noise, timesteps: [TIME], text: encode(caption(colour)) });
+      const pixels = vae.decode(vae.denormalizeLatent(noise.sub(v.mul(TIME)))).toArray(); // [1, 3, 1, H, W] in [-1, 1]
+      const plane = pixels.length / 3;
+      return [0, 1, 2].map((c) => {
+        let sum = 0;
+        for (let i = c * plane; i < (c + 1) * plane; i++) sum += pixels[i];
+        return (255 * (sum / plane + 1)) / 2;
+      });
+    });
+    return { colour, predicted, rendered, distance: Math.hypot(...predicted.map((v, i) => v - rendered[i])) };
+  });
+  return { rows, mean: rows.reduce((s, r) => s + r.distance, 0) / rows.length };
+}
