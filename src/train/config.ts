@@ -42,7 +42,7 @@ export interface TrainConfig {
     objectWeight: number;
     /** Correlation of the training noise across latent frames (0 = independent); see DitTaskOptions. */
     noiseCorrelation: number;
-    /** Weights of the recaptioner's levels (short, medium, dense); the world's default when absent. */
+    /** Weights of the recaptioner's levels (short, medium, dense, fact); the world's default when absent. */
     captionLevels?: Partial<Record<CaptionLevel, number>>;
     /** World source: biases the scenes drawn (object counts, sizes, weather); the uniform draw when absent. */
     mix?: SceneMix;
@@ -212,7 +212,7 @@ function frameSize(o: Json, path: string): { width: number; height: number } {
 
 function parseCaptionLevels(v: unknown, path: string): Partial<Record<CaptionLevel, number>> | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw invalidArgument(path, 'expected {"short": w, "medium": w, "dense": w}');
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalidArgument(path, 'expected {"short": w, "medium": w, "dense": w, "fact": w}');
   const out: Partial<Record<CaptionLevel, number>> = {};
   for (const [k, w] of Object.entries(v as Json)) {
     if (!(CAPTION_LEVELS as readonly string[]).includes(k)) throw invalidArgument(`${path}.${k}`, `expected one of ${CAPTION_LEVELS.join(', ')}`);

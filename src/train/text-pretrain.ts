@@ -87,6 +87,9 @@ export function pretrainTextEncoder(encoder: TextEncoder, tokenizer: WordLevelTo
   const heads = new FactHeads(encoder.config.width, rng.fork('heads'));
   const params = [...encoder.namedParameters('encoder'), ...heads.namedParameters('heads')];
   const optimizer = new AdamW(params, { lr, weightDecay: 0.01 });
+  // a fact caption states one fact out of many, which these targets cannot say; the encoder learns from full captions
+  const { fact: _, ...fullLevels } = opts.captionLevels ?? {};
+  const captionLevels = Object.values(fullLevels).some((w) => (w ?? 0) > 0) ? fullLevels : undefined;
   const correct = CAPTION_FACTS.map(() => 0);
   const counted = CAPTION_FACTS.map(() => 0);
   encoder.train(true);
@@ -96,7 +99,7 @@ export function pretrainTextEncoder(encoder: TextEncoder, tokenizer: WordLevelTo
     const captions: string[] = [];
     for (let i = 0; i < batch; i++) {
       const spec = randomSpec(rng.nextUint32(), { width: 128, height: 128, frames: 17 });
-      const level = pickCaptionLevel(rng, opts.captionLevels);
+      const level = pickCaptionLevel(rng, captionLevels);
       specs.push(spec);
       levels.push(level);
       captions.push(captionSpec(spec, level, rng.nextUint32()));

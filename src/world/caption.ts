@@ -3,6 +3,7 @@
  *   short:  "a red ball bounces"
  *   medium: every object with its motion, and the setting
  *   dense:  Sora-prompt style: subjects, sizes, colours, motion and speed, position, setting, weather, light, camera
+ *   fact:   one fact alone: "a red ball", "a ball bounces", "in front of a flat blue background", "It is snowing."
  * Wording (templates, synonyms, clause order) is drawn from a seed, so a model trained on many captions of the
  * same scene learns the facts rather than one sentence. The phrase tables here are also what the prompt expander
  * parses and what `worldVocabulary()` lists.
@@ -14,8 +15,8 @@ import {
 } from './lexicon.js';
 import type { ObjectSpec, SceneSpec } from './spec.js';
 
-export type CaptionLevel = 'short' | 'medium' | 'dense';
-export const CAPTION_LEVELS: readonly CaptionLevel[] = ['short', 'medium', 'dense'];
+export type CaptionLevel = 'short' | 'medium' | 'dense' | 'fact';
+export const CAPTION_LEVELS: readonly CaptionLevel[] = ['short', 'medium', 'dense', 'fact'];
 
 /** Nouns a caption may use for each shape. */
 export const SHAPE_NOUNS: Record<ShapeKind, string[]> = {
@@ -142,18 +143,31 @@ interface PhraseOptions {
   speed: boolean;
 }
 
-/** "a small red circle on the left quickly bounces" style clause for one group. */
-function groupClause(g: Group, rng: Rng, opts: PhraseOptions): string {
+/** "a small red circle", "two red circles": a group named with its count, optionally its size and colour. */
+function subjectPhrase(g: Group, rng: Rng, opts: { size: boolean; colour: boolean }): string {
   const o = g.object;
   const words: string[] = [];
   if (opts.size && o.size !== 'medium') words.push(rng.pick(SIZE_WORDS[o.size]));
   else if (opts.size && rng.uniform() < 0.3) words.push(rng.pick(SIZE_WORDS.medium));
-  if (o.colour) words.push(o.colour);
+  if (opts.colour && o.colour) words.push(o.colour);
   const noun = nounFor(o, rng);
   words.push(g.count > 1 ? plural(noun) : noun);
-  const subject = g.count > 1 ? `${COUNT_WORDS[g.count]} ${words.join(' ')}` : `${article(words[0]!)} ${words.join(' ')}`;
+  return g.count > 1 ? `${COUNT_WORDS[g.count]} ${words.join(' ')}` : `${article(words[0]!)} ${words.join(' ')}`;
+}
+
+/** "bounces to the left": a group's verb, in the number its subject takes, and direction. */
+function motionPhrase(g: Group, rng: Rng): string[] {
+  const o = g.object;
   const verb = rng.pick(MOTION_VERBS[o.motion.type])[g.count > 1 ? 1 : 0];
   const direction = o.motion.direction ? rng.pick(DIRECTION_PHRASES[o.motion.direction]) : '';
+  return [verb, direction];
+}
+
+/** "a small red circle on the left quickly bounces" style clause for one group. */
+function groupClause(g: Group, rng: Rng, opts: PhraseOptions): string {
+  const o = g.object;
+  const subject = subjectPhrase(g, rng, { size: opts.size, colour: true });
+  const [verb, direction] = motionPhrase(g, rng) as [string, string];
   const adverb = opts.speed && o.motion.speed !== 'normal' && o.motion.type !== 'stay' ? rng.pick(SPEED_WORDS[o.motion.speed]) : '';
   const predicate = adverb && rng.uniform() < 0.5
     ? [adverb, verb, direction]
@@ -170,11 +184,41 @@ function settingPhrase(spec: SceneSpec, rng: Rng): string {
 
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
+/** The weather, light and camera sentences a dense caption may add; none for a clear, daylit, static scene. */
+function sceneSentences(spec: SceneSpec, rng: Rng): string[] {
+  return [
+    rng.pick(WEATHER_PHRASES[spec.weather]),
+    // a night sky or a city at night is dark already: saying "daylight" there would contradict the setting
+    spec.background.kind === 'night' || spec.background.kind === 'city' ? (spec.lighting === 'night' ? rng.pick(LIGHTING_PHRASES.night) : '') : rng.pick(LIGHTING_PHRASES[spec.lighting]),
+    rng.pick(CAMERA_PHRASES[spec.camera]),
+  ].filter((s) => s);
+}
+
+/**
+ * One fact of the scene alone: a subject's look ("two red balls"), a subject's motion ("a ball bounces"), the
+ * setting, or the weather, light or camera. Mixed in with the full captions, these tie each word to what it names
+ * in the picture; in long captions alone, models did not learn which colour word goes with which noun (README,
+ * "What limits quality").
+ */
+function factCaption(spec: SceneSpec, rng: Rng): string {
+  const groups = groupObjects(spec.objects);
+  const extras = sceneSentences(spec, rng);
+  const topics = extras.length > 0 ? ['look', 'motion', 'setting', 'scene'] : ['look', 'motion', 'setting'];
+  const g = rng.pick(groups);
+  switch (rng.pick(topics)) {
+    case 'look': return subjectPhrase(g, rng, { size: false, colour: true });
+    case 'motion': return [subjectPhrase(g, rng, { size: false, colour: false }), ...motionPhrase(g, rng)].filter((p) => p).join(' ');
+    case 'setting': return settingPhrase(spec, rng);
+    default: return rng.pick(extras);
+  }
+}
+
 /** A caption of the scene at the given level; wording chosen by seed. */
 export function captionSpec(spec: SceneSpec, level: CaptionLevel, seed = 0): string {
   const rng = new Rng(seed).fork(`caption-${level}`);
   const groups = groupObjects(spec.objects);
   if (level === 'short') return groupClause(groups[0]!, rng, { size: false, position: false, speed: false });
+  if (level === 'fact') return factCaption(spec, rng);
 
   const clauses = groups.map((g) => groupClause(g, rng, { size: level === 'dense', position: level === 'dense', speed: level === 'dense' }));
   if (level === 'medium') return `${joinClauses(clauses, rng)} ${settingPhrase(spec, rng)}`;
@@ -186,12 +230,7 @@ export function captionSpec(spec: SceneSpec, level: CaptionLevel, seed = 0): str
     sentences.push(`${capitalise(joinClauses(clauses, rng))}.`);
     sentences.push(rng.pick([`The scene takes place ${settingPhrase(spec, rng)}.`, `${capitalise(settingPhrase(spec, rng))}.`]));
   }
-  const extras = [
-    rng.pick(WEATHER_PHRASES[spec.weather]),
-    // a night sky or a city at night is dark already: saying "daylight" there would contradict the setting
-    spec.background.kind === 'night' || spec.background.kind === 'city' ? (spec.lighting === 'night' ? rng.pick(LIGHTING_PHRASES.night) : '') : rng.pick(LIGHTING_PHRASES[spec.lighting]),
-    rng.pick(CAMERA_PHRASES[spec.camera]),
-  ].filter((s) => s);
+  const extras = sceneSentences(spec, rng);
   // Sora prompts put the camera anywhere; keep the subjects first and shuffle the rest
   for (let i = extras.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
@@ -207,7 +246,7 @@ function joinClauses(clauses: string[], rng: Rng): string {
   return `${clauses.slice(0, -1).join(', ')}${glue}${last}`;
 }
 
-/** A random caption level by weights (short, medium, dense), as training samples them. */
+/** A random caption level by weights (short, medium, dense, fact), as training samples them. */
 export function pickCaptionLevel(rng: Rng, weights: Partial<Record<CaptionLevel, number>> = { short: 0.15, medium: 0.25, dense: 0.6 }): CaptionLevel {
   const levels = CAPTION_LEVELS.filter((l) => (weights[l] ?? 0) > 0);
   return levels[rng.weighted(levels.map((l) => weights[l]!))]!;

@@ -46,3 +46,15 @@ test('caption facts name every subject a caption states, and the colour of a fla
     }
   }
 });
+
+test('pretraining leaves fact captions out: their targets would claim facts the caption does not state', () => {
+  const tokenizer = buildWordLevelTokenizer(worldVocabulary(), { maxLength: 48 });
+  const encoder = new TextEncoder({ vocabSize: tokenizer.vocabSize, maxLength: 48, width: 16, layers: 1, heads: 2 }, new Rng(4));
+  // short captions never state a second subject; fact captions, were they used, would be scored as if they did
+  const acc = pretrainTextEncoder(encoder, tokenizer, { steps: 60, batch: 8, seed: 2, captionLevels: { short: 1, fact: 3 } });
+  assert.equal(acc.kind_2, undefined);
+  assert.ok(acc.kind !== undefined);
+  // fact captions alone: pretraining falls back to the world's full caption levels
+  const all = pretrainTextEncoder(encoder, tokenizer, { steps: 60, batch: 8, seed: 2, captionLevels: { fact: 1 } });
+  assert.ok(all.background_colour !== undefined && all.kind_2 !== undefined);
+});

@@ -2,9 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   captionSpec, expandPrompt, expandPromptWithLlm, parsePrompt, randomSpec, sceneFacts, validateSpec, worldVocabulary,
-  SIZE_WORDS, COLOUR_NAMES,
+  SIZE_WORDS, COLOUR_NAMES, CAPTION_LEVELS,
 } from '../../src/world/index.js';
-import { BACKGROUND_PHRASES, CAMERA_PHRASES, DIRECTION_PHRASES, MOTION_VERBS, SHAPE_NOUNS, SOLID_PHRASES } from '../../src/world/caption.js';
+import {
+  BACKGROUND_PHRASES, CAMERA_PHRASES, DIRECTION_PHRASES, LIGHTING_PHRASES, MOTION_VERBS, SHAPE_NOUNS, SOLID_PHRASES, WEATHER_PHRASES,
+  groupObjects,
+} from '../../src/world/caption.js';
 import { captionWords } from '../../src/world/vocabulary.js';
 import { isShape } from '../../src/world/lexicon.js';
 
@@ -35,6 +38,36 @@ test('dense captions carry every attribute of the scene', () => {
   }
 });
 
+test('fact captions state one true fact of the scene alone, and every kind of fact occurs', () => {
+  const topics = new Map<string, number>();
+  const count = (t: string) => topics.set(t, (topics.get(t) ?? 0) + 1);
+  for (let seed = 0; seed < 400; seed++) {
+    const spec = randomSpec(seed);
+    const text = captionSpec(spec, 'fact', seed);
+    const bg = spec.background;
+    const settings = bg.kind === 'solid' ? SOLID_PHRASES.map((p) => p.replace('{c}', bg.colour!)) : BACKGROUND_PHRASES[bg.kind];
+    const sentences = [...WEATHER_PHRASES[spec.weather], ...LIGHTING_PHRASES[spec.lighting], ...CAMERA_PHRASES[spec.camera]].filter((p) => p);
+    if (settings.includes(text)) { count('setting'); continue; }
+    if (sentences.includes(text)) { count('scene'); continue; }
+    // otherwise it names one subject: its look (count, colour, noun) or its motion (count, noun, verb)
+    const words = text.split(' ');
+    const named = groupObjects(spec.objects).filter((g) => {
+      const nouns = isShape(g.object.kind) ? SHAPE_NOUNS[g.object.kind] : [g.object.kind];
+      return nouns.some((n) => (n.includes(' ') ? text.includes(n) : words.includes(n) || words.includes(`${n}s`) || words.includes(`${n}es`)));
+    });
+    assert.ok(named.length > 0, `names no subject of the scene: '${text}'`);
+    if (named.some((g) => MOTION_VERBS[g.object.motion.type].flat().some((v) => text.includes(` ${v}`)))) {
+      count('motion');
+      assert.ok(!COLOUR_NAMES.some((c) => words.includes(c)), `a motion fact names no colour: '${text}'`);
+    } else {
+      count('look');
+      assert.ok(words.length <= 4, `a look fact is count, colour and noun: '${text}'`);
+      assert.ok(named.some((g) => !g.object.colour || words.includes(g.object.colour)), `a subject's own colour: '${text}'`);
+    }
+  }
+  for (const t of ['look', 'motion', 'setting', 'scene']) assert.ok((topics.get(t) ?? 0) >= 40, `${t}: ${topics.get(t) ?? 0} of 400`);
+});
+
 test('wording varies with the seed', () => {
   const spec = randomSpec(3);
   assert.ok(new Set(Array.from({ length: 20 }, (_, s) => captionSpec(spec, 'dense', s))).size >= 10);
@@ -45,7 +78,7 @@ test('worldVocabulary covers every word captions and expansions produce', () => 
   for (const c of COLOUR_NAMES) assert.ok(vocab.has(c));
   for (let seed = 0; seed < 300; seed++) {
     const spec = randomSpec(seed);
-    for (const level of ['short', 'medium', 'dense'] as const) {
+    for (const level of CAPTION_LEVELS) {
       for (const w of captionWords(captionSpec(spec, level, seed))) assert.ok(vocab.has(w), `'${w}' missing`);
     }
   }

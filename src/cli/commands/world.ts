@@ -1,7 +1,7 @@
 /**
  * `tessera world ...`: the simulated world from the command line.
  *   world render --seed N [--spec scene.json | --prompt "..."] --out clip.mp4|gif|png   (prints the caption)
- *   world caption --seed N                                     three caption levels of a random scene
+ *   world caption --seed N                                     every caption level of a random scene
  *   world expand "prompt" [--json]                             the spec and dense caption a prompt expands to
  *   world judge video.mp4 (--prompt "..." | --spec scene.json) [--json]
  */
@@ -41,7 +41,7 @@ export function registerWorld(program: Command): void {
     .option('--size <WxH>', 'frame size, multiples of 16 from 32 to 256', '128x128')
     .option('--frames <n>', 'frame count (1 for an image)', '16')
     .option('--fps <n>', 'frames per second', '8')
-    .option('--level <level>', 'caption level: short, medium or dense', 'dense')
+    .option('--level <level>', 'caption level: short, medium, dense or fact', 'dense')
     .option('--out <file>', 'output file (.mp4 .webm .gif .webp .png)', 'world.mp4')
     .option('--json', 'print the spec and caption as JSON')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
@@ -52,7 +52,7 @@ export function registerWorld(program: Command): void {
       const frames = integer(flags.frames as string, '--frames', 16, 1, 256);
       const fps = integer(flags.fps as string, '--fps', 8, 1, 60);
       const level = flags.level as string;
-      if (!w.CAPTION_LEVELS.includes(level as never)) throw invalidArgument('--level', `expected short, medium or dense, got '${level}'`);
+      if (!w.CAPTION_LEVELS.includes(level as never)) throw invalidArgument('--level', `expected one of ${w.CAPTION_LEVELS.join(', ')}, got '${level}'`);
       const spec = flags.spec
         ? w.validateSpec(readSpecFile(flags.spec as string))
         : flags.prompt
@@ -67,7 +67,7 @@ export function registerWorld(program: Command): void {
 
   world
     .command('caption')
-    .description('print the short, medium and dense captions of a random scene')
+    .description('print the short, medium, dense and fact captions of a random scene')
     .option('--seed <n>', 'scene seed', '0')
     .action(async (flags: { seed?: string }) => {
       const w = await import('../../world/index.js');
