@@ -9,6 +9,7 @@ import { defaultModelDir } from '../paths.js';
 import { TesseraError } from '../errors.js';
 import { readJsonFile } from '../formats/index.js';
 import { loadModel, type SchedulerConfig } from '../models/index.js';
+import type { CausalVideoVAE } from '../models/vae/vae.js';
 
 export { SCHEDULER_CLASS_NAME, type SchedulerConfig } from '../models/index.js';
 import { expandPrompt, expandPromptWithLlm } from '../world/expand.js';
@@ -68,6 +69,12 @@ async function buildPipeline(dir: string): Promise<TesseraPipeline> {
     scheduler,
   };
   return new TesseraPipeline(parts);
+}
+
+/** The defaults (size, frames, fps, steps, guidance) a model folder's pipeline would use, read without loading its DiT. */
+export async function readModelDefaults(dir: string, vae: CausalVideoVAE): Promise<ModelCapabilities['defaults']> {
+  const index = await readJsonFile(join(dir, 'model_index.json'));
+  return readCapabilities(index['_tessera'], dir, vae.temporalFactor, vae.spatialFactor).defaults;
 }
 
 function readCapabilities(raw: unknown, dir: string, temporalCompression: number, sizeMultiple: number): ModelCapabilities {

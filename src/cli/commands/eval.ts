@@ -120,7 +120,7 @@ async function evaluateVaeOnly(flags: EvalFlags, prompts: EvalPrompt[], seed: nu
   const { existsSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { loadVae } = await import('../../models/index.js');
-  const { defaultModelDir, loadPipeline } = await import('../../pipelines/index.js');
+  const { defaultModelDir, readModelDefaults } = await import('../../pipelines/index.js');
   const { evaluateVae, vaeReconstructor } = await import('../../eval/run.js');
   const { formatVaeReport } = await import('../../eval/report.js');
   const { withProgressBar } = await import('../progress-bar.js');
@@ -133,9 +133,9 @@ async function evaluateVaeOnly(flags: EvalFlags, prompts: EvalPrompt[], seed: nu
   let vae;
   let size = { width: 128, height: 128, frames: 17, fps: 8 };
   if (existsSync(join(dir, 'model_index.json'))) {
-    const pipeline = await loadPipeline(dir);
-    const { width, height, frames, fps } = pipeline.capabilities.defaults;
-    vae = pipeline.parts.vae;
+    // only the VAE: the DiT and text encoder are not loaded
+    vae = await loadVae(dir);
+    const { width, height, frames, fps } = await readModelDefaults(dir, vae);
     size = { width, height, frames, fps };
   } else if (existsSync(join(dir, 'config.json'))) {
     vae = await loadVae(dir);
