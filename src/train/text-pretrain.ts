@@ -4,8 +4,8 @@
  * Trained jointly from scratch, the text path is the last thing a small DiT learns: a random encoder gives nearly
  * the same pooled vector for every caption (they share most of their words), so adaLN and cross-attention see no
  * signal to follow. The world knows every fact behind each caption, so the encoder is first trained to classify
- * captions into those facts (setting, first subject's kind, colour and motion, object count, camera, weather,
- * light) from its pooled vector. The heads are thrown away; the features stay.
+ * captions into those facts (setting, flat background colour, each named subject's kind, colour and motion, object
+ * count, camera, weather, light) from its pooled vector. The heads are thrown away; the features stay.
  */
 import { Rng, crossEntropy, add } from '../engine/index.js';
 import type { Tensor } from '../engine/index.js';

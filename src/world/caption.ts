@@ -184,7 +184,7 @@ function settingPhrase(spec: SceneSpec, rng: Rng): string {
 
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** The weather, light and camera sentences a dense caption may add; none for a clear, daylit, static scene. */
+/** The weather, light and camera sentences a dense caption adds; a wording may say nothing of a clear, daylit, static scene. */
 function sceneSentences(spec: SceneSpec, rng: Rng): string[] {
   return [
     rng.pick(WEATHER_PHRASES[spec.weather]),
