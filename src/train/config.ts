@@ -40,6 +40,8 @@ export interface TrainConfig {
     conditionRate: number;
     /** Extra loss weight on latent cells with an object (world source only; 0 = off). See DitTaskOptions. */
     objectWeight: number;
+    /** Object weighting only at flow times up to this (1 = all); see DitTaskOptions. */
+    objectWeightMaxTime: number;
     /** Correlation of the training noise across latent frames (0 = independent); see DitTaskOptions. */
     noiseCorrelation: number;
     /** Weights of the recaptioner's levels (short, medium, dense, fact); the world's default when absent. */
@@ -156,6 +158,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
       captionDropout: num(data, 'captionDropout', `${file}.data`, { min: 0, max: 1, def: 0.1 }),
       conditionRate: num(data, 'conditionRate', `${file}.data`, { min: 0, max: 1, def: 0.3 }),
       objectWeight: num(data, 'objectWeight', `${file}.data`, { min: 0, max: 100, def: 0 }),
+      objectWeightMaxTime: num(data, 'objectWeightMaxTime', `${file}.data`, { min: 0, max: 1, def: 1 }),
       noiseCorrelation: num(data, 'noiseCorrelation', `${file}.data`, { min: 0, max: 0.99, def: 0 }),
       captionLevels: parseCaptionLevels(data.captionLevels, `${file}.data.captionLevels`),
       mix: data.mix === undefined ? undefined : validateSceneMix(data.mix, `${file}.data.mix`),

@@ -131,6 +131,7 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
       captionDropout: config.data.captionDropout,
       conditionRate: config.data.conditionRate,
       objectWeight: config.data.objectWeight,
+      objectWeightMaxTime: config.data.objectWeightMaxTime,
       noiseCorrelation: config.data.noiseCorrelation,
       shiftBaseTokens: preset.scheduler.shiftBaseTokens,
       maxShift: preset.scheduler.maxShift,

@@ -104,6 +104,12 @@ export interface DitTaskOptions {
    */
   objectWeight: number;
   /**
+   * Object weighting applies only to samples whose flow time is at most this (1 = every sample). Layout and object
+   * count are settled at high noise, where weighting object cells tilts the model towards drawing extra objects;
+   * below this time the weight only sharpens objects already placed. Optional; 1 when absent.
+   */
+  objectWeightMaxTime?: number;
+  /**
    * Correlation of the training noise across latent frames (PYoCo's mixed noise, diffusion/noise.ts); 0 =
    * independent. The exported folder records it in scheduler/config.json so sampling draws the same kind of noise.
    */
@@ -111,7 +117,8 @@ export interface DitTaskOptions {
 }
 
 /**
- * Loss weights [B, C, T, H, W] that are 1 + boost on every latent cell an object's footprint touches and 1 elsewhere.
+ * Loss weights [B, C, T, H, W] that are 1 + boost on every latent cell an object's footprint touches and 1 elsewhere
+ * (boost: one for every sample, or one per sample).
  * Latent frame 0 holds video frame 0 and latent frame k > 0 frames (k-1)f+1 .. kf (the causal VAE's grouping, f its
  * temporal factor); a cell is spatialFactor pixels square. A cell counts if any of its frames has an object on it.
  */
@@ -119,14 +126,17 @@ export function objectLossWeight(
   footprints: readonly (readonly (readonly Footprint[])[])[],
   shape: readonly number[],
   factors: { spatial: number; temporal: number },
-  boost: number,
+  boost: number | readonly number[],
 ): Tensor {
   const [B, C, T, H, W] = shape as [number, number, number, number, number];
   if (footprints.length !== B) throw invalidArgument('footprints', `expected one list per sample (${B}), got ${footprints.length}`);
+  if (typeof boost !== 'number' && boost.length !== B) throw invalidArgument('boost', `expected one boost per sample (${B}), got ${boost.length}`);
   const w = Tensor.ones(shape);
   const plane = H * W;
   const s = factors.spatial;
   for (let b = 0; b < B; b++) {
+    const sampleBoost = typeof boost === 'number' ? boost : boost[b]!;
+    if (sampleBoost === 0) continue;
     const frames = footprints[b]!;
     for (let t = 0; t < T; t++) {
       const first = t === 0 ? 0 : (t - 1) * factors.temporal + 1;
@@ -148,7 +158,7 @@ export function objectLossWeight(
       }
       for (let c = 0; c < C; c++) {
         const off = ((b * C + c) * T + t) * plane;
-        for (let k = 0; k < plane; k++) if (hit[k]) w.data[off + k] = 1 + boost;
+        for (let k = 0; k < plane; k++) if (hit[k]) w.data[off + k] = 1 + sampleBoost;
       }
     }
   }
@@ -216,7 +226,9 @@ export class DitTask extends ClipTask {
     let weight = anyGiven ? unconditionedWeight(x0.shape, mask) : undefined;
     if (this.options.objectWeight > 0 && specs) {
       const footprints = specs.map((spec) => objectFootprints(spec));
-      const objects = objectLossWeight(footprints, x0.shape, { spatial: vae.spatialFactor, temporal: vae.temporalFactor }, this.options.objectWeight);
+      const maxTime = this.options.objectWeightMaxTime ?? 1;
+      const boosts = Array.from(t, (time) => (time <= maxTime ? this.options.objectWeight : 0));
+      const objects = objectLossWeight(footprints, x0.shape, { spatial: vae.spatialFactor, temporal: vae.temporalFactor }, boosts);
       weight = weight ? mul(weight, objects) : objects;
     }
     const loss = flowMatchingLoss(v, velocityTarget(x0, noise), weight);

@@ -74,3 +74,23 @@ test('a run config refuses an object weight for a folder source, which has no ob
   assert.throws(() => parseTrainConfig(base, 'c.json'), /c\.json\.data\.objectWeight: expected 0 for a folder source/);
   assert.equal(parseTrainConfig({ ...base, data: { ...base.data, source: 'world', folder: undefined } }, 'c.json').data.objectWeight, 2);
 });
+
+test('per-sample boosts weigh each sample on its own; a zero boost leaves a sample unweighted', () => {
+  const discs = objectFootprints(spec);
+  const shape = [2, 2, 3, 12, 16];
+  const both = objectLossWeight([discs, discs], shape, { spatial: 4, temporal: 4 }, [3, 0]);
+  const one = objectLossWeight([discs], [1, 2, 3, 12, 16], { spatial: 4, temporal: 4 }, 3);
+  const half = both.data.length / 2;
+  assert.deepEqual(both.data.subarray(0, half), one.data, 'the first sample as with one boost for all');
+  assert.ok(both.data.subarray(half).every((v) => v === 1), 'the second sample unweighted');
+  assert.ok(one.data.some((v) => v === 4));
+  assert.throws(() => objectLossWeight([discs, discs], shape, { spatial: 4, temporal: 4 }, [3]), /boost: expected one boost per sample \(2\), got 1/);
+});
+
+test('a run config reads the flow time below which objects are weighted, 1 when absent', () => {
+  const data = { source: 'world', buckets: [{ width: 32, height: 32, frames: 1, batch: 1, weight: 1 }], objectWeight: 3 };
+  const base = { task: 'dit', runDir: 'runs/x', vaeFrom: 'models/vae', optim: { totalSteps: 10, lr: 1e-4 }, data };
+  assert.equal(parseTrainConfig(base, 'c.json').data.objectWeightMaxTime, 1);
+  assert.equal(parseTrainConfig({ ...base, data: { ...data, objectWeightMaxTime: 0.6 } }, 'c.json').data.objectWeightMaxTime, 0.6);
+  assert.throws(() => parseTrainConfig({ ...base, data: { ...data, objectWeightMaxTime: 1.5 } }, 'c.json'), /c\.json\.data\.objectWeightMaxTime/);
+});

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TesseraError, invalidArgument } from '../../errors.js';
+import { CAPTION_LEVELS } from '../../world/caption.js';
 
 function integer(value: string | undefined, name: string, fallback: number, lo = 0, hi = 2 ** 32 - 1): number {
   if (value === undefined) return fallback;
@@ -41,7 +42,7 @@ export function registerWorld(program: Command): void {
     .option('--size <WxH>', 'frame size, multiples of 16 from 32 to 256', '128x128')
     .option('--frames <n>', 'frame count (1 for an image)', '16')
     .option('--fps <n>', 'frames per second', '8')
-    .option('--level <level>', 'caption level: short, medium, dense or fact', 'dense')
+    .option('--level <level>', `caption level: ${CAPTION_LEVELS.join(', ')}`, 'dense')
     .option('--out <file>', 'output file (.mp4 .webm .gif .webp .png)', 'world.mp4')
     .option('--json', 'print the spec and caption as JSON')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
@@ -52,7 +53,7 @@ export function registerWorld(program: Command): void {
       const frames = integer(flags.frames as string, '--frames', 16, 1, 256);
       const fps = integer(flags.fps as string, '--fps', 8, 1, 60);
       const level = flags.level as string;
-      if (!w.CAPTION_LEVELS.includes(level as never)) throw invalidArgument('--level', `expected one of ${w.CAPTION_LEVELS.join(', ')}, got '${level}'`);
+      if (!CAPTION_LEVELS.includes(level as never)) throw invalidArgument('--level', `expected one of ${CAPTION_LEVELS.join(', ')}, got '${level}'`);
       const spec = flags.spec
         ? w.validateSpec(readSpecFile(flags.spec as string))
         : flags.prompt
@@ -73,7 +74,7 @@ export function registerWorld(program: Command): void {
       const w = await import('../../world/index.js');
       const seed = integer(flags.seed, '--seed', 0);
       const spec = w.randomSpec(seed);
-      for (const level of w.CAPTION_LEVELS) process.stdout.write(`${level}: ${w.captionSpec(spec, level, seed)}\n`);
+      for (const level of CAPTION_LEVELS) process.stdout.write(`${level}: ${w.captionSpec(spec, level, seed)}\n`);
     });
 
   world
