@@ -15,4 +15,6 @@ $T loop "a red ball bounces on a snowy meadow" --image $D/input.png --seed 7 --o
 $T connect "a transition" --from $D/generate.gif --to $D/input-b.gif --seed 8 --out $D/connect.gif --quiet
 $T edit "a blue ball bounces on a snowy meadow" --video $D/generate.gif --strength 0.6 --seed 9 --out $D/edit.gif --quiet
 $T generate "a blue ball bounces on a snowy meadow" --remix $D/generate.gif --out $D/remix.gif --quiet
+# the sidecar of settings each command writes beside its output is not part of the pictures
+rm -f $D/*.json
 ls -la $D
