@@ -1,5 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '../../src/engine/index.js';
+import { CausalVideoVAE } from '../../src/models/vae/index.js';
+import { TINY_PRESET } from '../../src/train/presets.js';
+import { runTraining } from '../../src/train/run.js';
+import { loadLatestCheckpoint } from '../../src/train/checkpoint.js';
 import { objectFootprints, renderScene, validateSpec } from '../../src/world/index.js';
 import { objectLossWeight } from '../../src/train/tasks.js';
 import { parseTrainConfig } from '../../src/train/config.js';
@@ -93,4 +101,31 @@ test('a run config reads the flow time below which objects are weighted, 1 when 
   assert.equal(parseTrainConfig(base, 'c.json').data.objectWeightMaxTime, 1);
   assert.equal(parseTrainConfig({ ...base, data: { ...data, objectWeightMaxTime: 0.6 } }, 'c.json').data.objectWeightMaxTime, 0.6);
   assert.throws(() => parseTrainConfig({ ...base, data: { ...data, objectWeightMaxTime: 1.5 } }, 'c.json'), /c\.json\.data\.objectWeightMaxTime/);
+});
+
+test('a run weighs objects only on samples at or below objectWeightMaxTime', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'tessera-objects-'));
+  const vaeDir = join(work, 'vae');
+  await new CausalVideoVAE(TINY_PRESET.vae, new Rng(9)).savePretrained(vaeDir);
+  const train = async (name: string, objects: Record<string, number>) => {
+    await runTraining(parseTrainConfig({
+      task: 'dit', runDir: join(work, name), seed: 3, preset: 'tiny', vaeFrom: vaeDir,
+      data: { source: 'world', buckets: [{ width: 32, height: 32, frames: 9, batch: 2, weight: 1 }], ...objects },
+      optim: { lr: 0.002, warmupSteps: 1, totalSteps: 3 }, checkpointEvery: 3, logEvery: 1,
+    }, 'c.json'));
+    return (await loadLatestCheckpoint(join(work, name)))!.weights;
+  };
+  const plain = await train('plain', {});
+  const everywhere = await train('everywhere', { objectWeight: 3 });
+  const never = await train('never', { objectWeight: 3, objectWeightMaxTime: 0 }); // flow times are above 0
+  const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+  let weighted = 0, cut = 0;
+  for (const [name, w] of plain) {
+    if (!name.startsWith('transformer.')) continue;
+    weighted = Math.max(weighted, maxDiff(everywhere.get(name)!.data as Float32Array, w.data as Float32Array));
+    cut = Math.max(cut, maxDiff(never.get(name)!.data as Float32Array, w.data as Float32Array));
+  }
+  assert.ok(weighted > 1e-4, `object weighting changed the weights by ${weighted}`);
+  // the cut run computes the same loss through a weight of ones: equal up to rounding
+  assert.ok(cut < weighted / 100, `a cut below every flow time should leave the run as without weighting: ${cut} against ${weighted}`);
 });
