@@ -7,25 +7,22 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../../src/engine/index.js';
-import { CausalVideoVAE } from '../../src/models/vae/index.js';
 import { TINY_PRESET } from '../../src/train/presets.js';
 import { parseTrainConfig } from '../../src/train/config.js';
 import { runTraining } from '../../src/train/run.js';
 import { loadPipeline } from '../../src/pipelines/index.js';
+import { saveTinyVae, tinyDitConfig } from './tiny-run.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tessera-native-'));
 const vaeDir = join(work, 'vae');
 
-const config = (runDir: string, extra: object) => parseTrainConfig({
-  task: 'dit', runDir, seed: 3, preset: 'tiny', vaeFrom: vaeDir,
-  data: { source: 'world', buckets: [{ width: 48, height: 32, frames: 9, batch: 1, weight: 1 }] },
-  optim: { lr: 0.002, warmupSteps: 1, totalSteps: 2 }, checkpointEvery: 2, logEvery: 1, ...extra,
-}, 'c.json');
+const config = (runDir: string, extra: object) => parseTrainConfig(tinyDitConfig(runDir, vaeDir, {
+  data: { buckets: [{ width: 48, height: 32, frames: 9, batch: 1, weight: 1 }] }, optim: { totalSteps: 2 }, checkpointEvery: 2, ...extra,
+}), 'c.json');
 
 test('a run with nativeSize exports that size as native and default', async (t) => {
   t.after(() => rmSync(work, { recursive: true, force: true }));
-  await new CausalVideoVAE(TINY_PRESET.vae, new Rng(9)).savePretrained(vaeDir);
+  await saveTinyVae(vaeDir);
   await runTraining(config(join(work, 'wide'), { nativeSize: { width: 48, height: 32 } }));
   await runTraining(config(join(work, 'preset'), {}));
 

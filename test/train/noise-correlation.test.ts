@@ -7,32 +7,24 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../../src/engine/index.js';
-import { CausalVideoVAE } from '../../src/models/vae/index.js';
-import { TINY_PRESET } from '../../src/train/presets.js';
 import { parseTrainConfig } from '../../src/train/config.js';
 import { runTraining } from '../../src/train/run.js';
 import { loadLatestCheckpoint } from '../../src/train/checkpoint.js';
 import { loadPipeline, type GenerationRequest } from '../../src/pipelines/index.js';
 import { TesseraError } from '../../src/errors.js';
+import { saveTinyVae, tinyDitConfig } from './tiny-run.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tessera-noise-'));
 const vaeDir = join(work, 'vae');
 
-function config(runDir: string, noiseCorrelation: number) {
-  return parseTrainConfig({
-    task: 'dit', runDir, seed: 3, preset: 'tiny', vaeFrom: vaeDir,
-    data: { source: 'world', buckets: [{ width: 32, height: 32, frames: 9, batch: 1, weight: 1 }], noiseCorrelation },
-    optim: { lr: 0.002, warmupSteps: 1, totalSteps: 3 }, checkpointEvery: 3, logEvery: 1,
-  }, 'c.json');
-}
+const config = (runDir: string, noiseCorrelation: number) => parseTrainConfig(tinyDitConfig(runDir, vaeDir, { data: { noiseCorrelation } }), 'c.json');
 
 const request = (over: Partial<GenerationRequest> = {}): GenerationRequest => ({
   prompt: 'a red ball bounces', width: 32, height: 32, frames: 9, fps: 8, steps: 2, guidanceScale: 1, seed: 5, sampler: 'euler', expandPrompt: false, ...over,
 });
 
 test('a run with correlated noise trains differently, and its export samples with that noise by default', async () => {
-  await new CausalVideoVAE(TINY_PRESET.vae, new Rng(9)).savePretrained(vaeDir);
+  await saveTinyVae(vaeDir);
   await runTraining(config(join(work, 'plain'), 0));
   await runTraining(config(join(work, 'mixed'), 0.5));
   const plain = (await loadLatestCheckpoint(join(work, 'plain')))!.weights;

@@ -3,14 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../../src/engine/index.js';
-import { CausalVideoVAE } from '../../src/models/vae/index.js';
-import { TINY_PRESET } from '../../src/train/presets.js';
 import { runTraining } from '../../src/train/run.js';
 import { loadLatestCheckpoint } from '../../src/train/checkpoint.js';
 import { objectFootprints, renderScene, validateSpec } from '../../src/world/index.js';
 import { objectLossWeight } from '../../src/train/tasks.js';
 import { parseTrainConfig } from '../../src/train/config.js';
+import { saveTinyVae, tinyDitConfig } from './tiny-run.js';
 
 // one sprite and one shape moving across a plain background: every pixel unlike the corner's belongs to an object
 /** Whether pixel o (a byte offset) differs from the background, which is the colour of its frame's first pixel. */
@@ -106,13 +104,11 @@ test('a run config reads the flow time below which objects are weighted, 1 when 
 test('a run weighs objects only on samples at or below objectWeightMaxTime', async () => {
   const work = mkdtempSync(join(tmpdir(), 'tessera-objects-'));
   const vaeDir = join(work, 'vae');
-  await new CausalVideoVAE(TINY_PRESET.vae, new Rng(9)).savePretrained(vaeDir);
+  await saveTinyVae(vaeDir);
   const train = async (name: string, objects: Record<string, number>) => {
-    await runTraining(parseTrainConfig({
-      task: 'dit', runDir: join(work, name), seed: 3, preset: 'tiny', vaeFrom: vaeDir,
-      data: { source: 'world', buckets: [{ width: 32, height: 32, frames: 9, batch: 2, weight: 1 }], ...objects },
-      optim: { lr: 0.002, warmupSteps: 1, totalSteps: 3 }, checkpointEvery: 3, logEvery: 1,
-    }, 'c.json'));
+    await runTraining(parseTrainConfig(tinyDitConfig(join(work, name), vaeDir, {
+      data: { buckets: [{ width: 32, height: 32, frames: 9, batch: 2, weight: 1 }], ...objects },
+    }), 'c.json'));
     return (await loadLatestCheckpoint(join(work, name)))!.weights;
   };
   const plain = await train('plain', {});

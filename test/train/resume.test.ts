@@ -10,25 +10,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, Tensor, mseLoss } from '../../src/engine/index.js';
 import { Linear, Module } from '../../src/nn/index.js';
-import { CausalVideoVAE } from '../../src/models/vae/index.js';
-import { TINY_PRESET, WORLD_PRESET, resolvePreset } from '../../src/train/presets.js';
+import { WORLD_PRESET, resolvePreset } from '../../src/train/presets.js';
 import { parseTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { runTraining } from '../../src/train/run.js';
 import { runTrainingLoop, type TrainTask } from '../../src/train/loop.js';
 import { loadLatestCheckpoint } from '../../src/train/checkpoint.js';
 import { TesseraError } from '../../src/errors.js';
+import { saveTinyVae, tinyDitConfig } from './tiny-run.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'tessera-train-'));
 const vaeDir = join(work, 'vae');
 
+/** The shared tiny run with video and image buckets, eight steps and a checkpoint every two. */
 function ditConfig(runDir: string, over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    task: 'dit', runDir, seed: 3, preset: 'tiny', vaeFrom: vaeDir,
-    data: { source: 'world', buckets: [{ width: 32, height: 32, frames: 5, batch: 1, weight: 1 }, { width: 32, height: 32, frames: 1, batch: 2, weight: 1 }] },
-    optim: { lr: 0.002, warmupSteps: 2, totalSteps: 8 },
-    checkpointEvery: 2, logEvery: 1, ...over,
-  };
+  return tinyDitConfig(runDir, vaeDir, {
+    data: { buckets: [{ width: 32, height: 32, frames: 5, batch: 1, weight: 1 }, { width: 32, height: 32, frames: 1, batch: 2, weight: 1 }] },
+    optim: { warmupSteps: 2, totalSteps: 8 }, checkpointEvery: 2, ...over,
+  });
 }
 
 async function finalWeights(runDir: string): Promise<Map<string, Float32Array>> {
@@ -43,7 +42,7 @@ function assertSameWeights(a: Map<string, Float32Array>, b: Map<string, Float32A
 }
 
 before(async () => {
-  await new CausalVideoVAE(TINY_PRESET.vae, new Rng(9)).savePretrained(vaeDir);
+  await saveTinyVae(vaeDir);
 });
 
 test('a stopped and resumed run ends bit-identical to an uninterrupted one', async () => {
