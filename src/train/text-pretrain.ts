@@ -38,7 +38,7 @@ export interface Fact {
  * Each fact a caption states, as a class index. Every named subject's kind, colour and motion are facts, not only
  * the first's, and so is the colour of a flat background: the pooled vector then has to bind each colour word to
  * its noun ("a white block ... on a plain yellow background"), which a bag of words cannot do. Asked only for the
- * first subject, encoders left that binding to the DiT, which did not learn it (README, "Status").
+ * first subject, encoders left that binding to the DiT, which did not learn it (docs/training-log.md).
  */
 export const CAPTION_FACTS: Fact[] = [
   { name: 'background', classes: BACKGROUNDS, of: (s) => s.background.kind },
