@@ -3,6 +3,7 @@
  * expected, before any work starts.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { TesseraError, invalidArgument } from '../errors.js';
 import type { OptimConfig } from './loop.js';
 import type { Bucket } from './tasks.js';
@@ -225,12 +226,22 @@ function parseCaptionLevels(v: unknown, path: string): Partial<Record<CaptionLev
   return out;
 }
 
+/**
+ * Reads a run config. A config may name another with `"extends": "FILE"` (a path relative to its own folder) and
+ * give only what it changes: objects merge key by key, so `{"data": {"objectWeight": 2}}` changes one field of
+ * `data`; arrays and plain values replace the base's. Chains are followed; a cycle is an error.
+ */
 export async function readTrainConfig(path: string): Promise<TrainConfig> {
+  return parseTrainConfig(await readConfigJson(path, []), path);
+}
+
+async function readConfigJson(path: string, chain: string[]): Promise<unknown> {
+  const where = chain.length === 0 ? '--config' : `${chain[chain.length - 1]}: extends`;
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new TesseraError('not_found', `--config: cannot read ${path}`, { param: 'config' });
+    throw new TesseraError('not_found', `${where}: cannot read ${path}`, { param: 'config' });
   }
   let json: unknown;
   try {
@@ -238,5 +249,21 @@ export async function readTrainConfig(path: string): Promise<TrainConfig> {
   } catch (e) {
     throw new TesseraError('invalid_argument', `${path}: not valid JSON (${(e as Error).message})`, { param: 'config' });
   }
-  return parseTrainConfig(json, path);
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || !('extends' in json)) return json;
+  const { extends: base, ...rest } = json as Json;
+  if (typeof base !== 'string' || base === '') throw invalidArgument(`${path}: extends`, `expected the path of another config, got ${JSON.stringify(base)}`);
+  const basePath = resolve(dirname(path), base);
+  if (chain.includes(basePath) || basePath === resolve(path)) {
+    throw invalidArgument(`${path}: extends`, `the chain ${[...chain, resolve(path), basePath].join(' -> ')} is a cycle`);
+  }
+  return mergeConfig(await readConfigJson(basePath, [...chain, resolve(path)]), rest);
+}
+
+/** `over` laid on `base`: objects merge key by key, anything else (arrays included) replaces. */
+function mergeConfig(base: unknown, over: unknown): unknown {
+  const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(base) || !isObject(over)) return over;
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in base ? mergeConfig(base[k], v) : v;
+  return out;
 }
