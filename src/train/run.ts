@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng, noGrad } from '../engine/index.js';
+import { writeFileAtomically } from '../atomic.js';
 import { TesseraError } from '../errors.js';
 import type { ProgressCallback } from '../progress.js';
 import { CausalVideoVAE, videosToTensor, tensorToVideo, psnr } from '../models/vae/index.js';
@@ -65,6 +66,8 @@ export function calibrateLatents(vae: CausalVideoVAE, source: ClipSource, config
 
 export async function runTraining(config: TrainConfig, opts: RunOptions = {}): Promise<LoopResult> {
   await mkdir(config.runDir, { recursive: true });
+  // The config as read (any `extends` resolved), so a run folder says what made it; rewritten by each resume.
+  await writeFileAtomically(join(config.runDir, 'train_config.json'), `${JSON.stringify(config, null, 2)}\n`);
   const preset = resolvePreset(config.preset, config.model);
   const telemetry = new Telemetry(config.runDir, { title: `${config.task} training loss` });
   const onLog = (record: Record<string, number>) => {

@@ -33,6 +33,10 @@ test('a run with nativeSize exports that size as native and default', async (t) 
   assert.equal(index('wide').defaults.frames, TINY_PRESET.capabilities.defaults.frames, 'the rest of the defaults are the preset\'s');
   assert.deepEqual(index('preset').nativeSizes, TINY_PRESET.capabilities.nativeSizes);
 
+  const recorded = JSON.parse(readFileSync(join(work, 'wide', 'train_config.json'), 'utf8'));
+  assert.deepEqual(recorded.nativeSize, { width: 48, height: 32 }, 'the run folder records the config it ran with');
+  assert.deepEqual(recorded.data.buckets, [{ width: 48, height: 32, frames: 9, batch: 1, weight: 1 }]);
+
   const pipe = await loadPipeline(join(work, 'wide', 'export'));
   assert.deepEqual(pipe.capabilities.defaults.width, 48);
   assert.deepEqual(pipe.capabilities.defaults.height, 32);

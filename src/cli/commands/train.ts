@@ -9,13 +9,18 @@ export function registerTrain(program: Command): void {
     .option('--max-minutes <m>', 'stop cleanly (with a checkpoint) after this many minutes')
     .option('--steps <n>', 'stop at this step (the schedule still follows the config)')
     .option('--quiet', 'no progress bar')
-    .action(async (taskName: string, flags: { config: string; maxMinutes?: string; steps?: string; quiet?: boolean }) => {
+    .option('--print-config', 'print the config as it will run (defaults filled in, "extends" resolved) and exit')
+    .action(async (taskName: string, flags: { config: string; maxMinutes?: string; steps?: string; quiet?: boolean; printConfig?: boolean }) => {
       if (taskName !== 'vae' && taskName !== 'dit') throw invalidArgument('task', `expected vae or dit, got ${JSON.stringify(taskName)}`);
       const { readTrainConfig } = await import('../../train/config.js');
       const { runTraining } = await import('../../train/run.js');
       const { createProgressBar } = await import('../progress-bar.js');
       const config = await readTrainConfig(flags.config);
       if (config.task !== taskName) throw invalidArgument('--config', `${flags.config} is a ${config.task} config, not ${taskName}`);
+      if (flags.printConfig) {
+        process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+        return;
+      }
       if (flags.maxMinutes !== undefined) {
         const m = Number(flags.maxMinutes);
         if (!(m > 0)) throw invalidArgument('--max-minutes', `expected a positive number, got ${JSON.stringify(flags.maxMinutes)}`);
