@@ -46,7 +46,7 @@ async function readSidecar(path: string): Promise<Partial<StoredRequest>> {
 
 export async function runGeneration(args: RunGenerationArgs): Promise<void> {
   const { flags } = args;
-  const { parseSize, parseSeed } = await import('./options.js');
+  const { parseGuidanceInterval, parseSize, parseSeed } = await import('./options.js');
   const { formatFromPath } = await import('../media/formats.js');
   const out = flags.out ?? args.defaultOut;
   const format = formatFromPath(out, '--out');
@@ -79,6 +79,7 @@ export async function runGeneration(args: RunGenerationArgs): Promise<void> {
     sampler: (flags.sampler ?? stored.sampler ?? 'euler') as GenerationRequest['sampler'],
     eta: parseNumberFlag('--eta', flags.eta, false) ?? stored.eta,
     noiseCorrelation: parseNumberFlag('--noise-correlation', flags.noiseCorrelation, false) ?? stored.noiseCorrelation,
+    guidanceInterval: flags.guidanceInterval !== undefined ? parseGuidanceInterval(flags.guidanceInterval) : stored.guidanceInterval,
     expandPrompt: expand,
   };
   const { request, prefix, suffix } = await args.build(flags, base);

@@ -97,6 +97,16 @@ export function parseFloatInRange(name: string, value: string, lo: number, hi: n
   return parsed;
 }
 
+/** `LOW,HIGH`: the flow times between which guidance applies, 0 <= LOW < HIGH <= 1. */
+export function parseGuidanceInterval(value: string, name = '--guidance-interval'): [number, number] {
+  const parts = value.split(',').map((p) => p.trim());
+  const [low, high] = parts.map(Number) as [number, number];
+  if (parts.length !== 2 || parts.some((p) => p === '') || !(low >= 0 && low < high && high <= 1)) {
+    throw invalidArgument(name, `expected LOW,HIGH with 0 <= LOW < HIGH <= 1 (flow times, 1 = pure noise), got "${value}"`);
+  }
+  return [low, high];
+}
+
 export interface OutputTarget {
   path: string;
   format: MediaFormat;

@@ -143,7 +143,8 @@ export class TesseraPipeline {
         const time = scheduler.timesteps[i]!;
         const frameCond = given ? { mask: given.mask, latents: given.latents } : undefined;
         let v: Tensor;
-        if (uncond) {
+        const [guideFrom, guideTo] = req.guidanceInterval ?? [0, 1];
+        if (uncond && time >= guideFrom && time <= guideTo) {
           const pair = transformer.forward({
             latents: concat([x, x], 0),
             timesteps: [time, time],

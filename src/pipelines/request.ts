@@ -93,6 +93,7 @@ export function planSampling(req: GenerationRequest, caps: ModelCapabilities): S
     throw invalidArgument('sampler', `expected one of ${SCHEDULER_NAMES.map((n) => `"${n}"`).join(', ')}, got ${JSON.stringify(req.sampler)}`);
   }
   if (req.eta !== undefined) checkNumber('eta', req.eta, 0, 1);
+  if (req.guidanceInterval !== undefined) checkGuidanceInterval(req.guidanceInterval);
   if (req.noiseCorrelation !== undefined && !isNoiseCorrelation(req.noiseCorrelation)) {
     throw invalidArgument('noise_correlation', `expected ${NOISE_CORRELATION_RANGE}, got ${JSON.stringify(req.noiseCorrelation)}`);
   }
@@ -111,4 +112,11 @@ export function planSampling(req: GenerationRequest, caps: ModelCapabilities): S
   const aligned = alignFrames(frames, caps.temporalCompression);
   const passFrames = Math.min(aligned, caps.maxFrames);
   return { width, height, outWidth, outHeight, frames, passFrames };
+}
+
+/** `[low, high]`, flow times with 0 <= low < high <= 1. */
+export function checkGuidanceInterval(v: unknown, name = 'guidance_interval'): [number, number] {
+  const ok = Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && x >= 0 && x <= 1) && v[0] < v[1];
+  if (!ok) throw invalidArgument(name, `expected two flow times [low, high] with 0 <= low < high <= 1, got ${JSON.stringify(v)}`);
+  return v as [number, number];
 }

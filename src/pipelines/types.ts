@@ -30,6 +30,12 @@ export interface GenerationRequest {
   fps: number;
   steps: number;
   guidanceScale: number;
+  /**
+   * Flow times [low, high] (1 = pure noise) between which guidance applies; at steps outside it the conditional
+   * prediction is used alone, one model pass instead of two (guidance in a limited interval, Kynkäänniemi et al.
+   * 2024). Default [0, 1]: every step.
+   */
+  guidanceInterval?: [number, number];
   seed: number;
   sampler: SamplerName;
   /** euler-ancestral: DDIM's eta, 0 (Euler) to 1 (ancestral); default DEFAULT_ETA. Other samplers ignore it. */

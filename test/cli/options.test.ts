@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDuration, parseFloatInRange, parseIntInRange, parseOutputPath, parseSeed, parseSize } from '../../src/cli/options.js';
+import { parseDuration, parseFloatInRange, parseGuidanceInterval, parseIntInRange, parseOutputPath, parseSeed, parseSize } from '../../src/cli/options.js';
 import { TesseraError } from '../../src/errors.js';
 
 /** Asserts `fn` throws invalid_argument whose message starts with the flag and matches `mentions`. */
@@ -83,6 +83,13 @@ describe('numbers in ranges', () => {
     assertInvalid(() => parseFloatInRange('--strength', '1.2', 0, 1), '--strength', /number from 0 to 1, got "1\.2"/);
     assertInvalid(() => parseFloatInRange('--strength', 'NaN', 0, 1), '--strength', /got "NaN"/);
     assertInvalid(() => parseFloatInRange('--strength', ' ', 0, 1), '--strength', /got " "/);
+  });
+  test('parseGuidanceInterval', () => {
+    assert.deepEqual(parseGuidanceInterval('0.3,1'), [0.3, 1]);
+    assert.deepEqual(parseGuidanceInterval(' 0 , 0.8 '), [0, 0.8]);
+    for (const bad of ['0.8,0.3', '0.5,0.5', '0.3', '0.3,1,2', '-0.1,1', '0,1.5', 'a,b', ',1']) {
+      assertInvalid(() => parseGuidanceInterval(bad), '--guidance-interval', /expected LOW,HIGH with 0 <= LOW < HIGH <= 1/);
+    }
   });
 });
 

@@ -100,6 +100,30 @@ test('correlated starting noise reproduces from its seed, differs from independe
   assert.deepEqual((await pipe.generate(request({ noiseCorrelation: 0 }))).clip.data, independent.clip.data);
 });
 
+test('guidance applies only inside its interval of flow times; outside, one conditional pass a step', async () => {
+  const transformer = pipe.parts.transformer;
+  const forward = transformer.forward.bind(transformer);
+  const passes: { batch: number; time: number }[] = [];
+  transformer.forward = (input) => {
+    passes.push({ batch: input.latents.shape[0]!, time: input.timesteps[0]! });
+    return forward(input);
+  };
+  try {
+    const everyStep = await pipe.generate(request({ steps: 6 }));
+    assert.deepEqual((await pipe.generate(request({ steps: 6, guidanceInterval: [0, 1] }))).clip.data, everyStep.clip.data);
+    passes.length = 0;
+    await pipe.generate(request({ steps: 6, guidanceInterval: [0.5, 1] }));
+    assert.equal(passes.length, 6);
+    for (const p of passes) assert.equal(p.batch, p.time >= 0.5 ? 2 : 1, `step at t = ${p.time}`);
+    assert.ok(passes.some((p) => p.batch === 1) && passes.some((p) => p.batch === 2), 'the interval splits this schedule');
+    // an interval no step falls in is sampling without guidance
+    const never = await pipe.generate(request({ steps: 6, guidanceInterval: [0, 1e-4] }));
+    assert.deepEqual(never.clip.data, (await pipe.generate(request({ steps: 6, guidanceScale: 1 }))).clip.data);
+  } finally {
+    transformer.forward = forward;
+  }
+});
+
 test('image-to-video keeps the image as frame 0 (exactly what the VAE reconstructs of it)', async () => {
   const image = gradientImage(32, 32);
   const res = await pipe.generate(request({ conditions: imageToVideo(image) }));
@@ -165,6 +189,9 @@ test('bad requests name the field', async () => {
     [{ noiseCorrelation: 1 }, /^noise_correlation: expected a number from 0 up to \(not including\) 1, got 1/],
     [{ noiseCorrelation: -0.5 }, /^noise_correlation:/],
     [{ seed: -1 }, /^seed:/],
+    [{ guidanceInterval: [0.5, 0.5] }, /^guidance_interval: expected two flow times \[low, high\] with 0 <= low < high <= 1, got \[0.5,0.5\]/],
+    [{ guidanceInterval: [0, 1.5] }, /^guidance_interval:/],
+    [{ guidanceInterval: [0.2] as never }, /^guidance_interval:/],
     [{ guidanceScale: Number.NaN }, /^guidance_scale:/],
     [{ prompt: 'x'.repeat(5000) }, /^prompt:/],
   ];

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { TesseraError, invalidArgument } from '../../errors.js';
-import { parseFloatInRange, parseIntInRange } from '../options.js';
+import { parseFloatInRange, parseGuidanceInterval, parseIntInRange } from '../options.js';
 import type { SamplerName } from '../../pipelines/types.js';
 import type { EvalPrompt } from '../../eval/prompts.js';
 
@@ -19,6 +19,7 @@ interface EvalFlags {
   sampler?: string;
   eta?: string;
   noiseCorrelation?: string;
+  guidanceInterval?: string;
   classifier?: string;
   distance: boolean;
   reference: boolean;
@@ -48,6 +49,7 @@ export function registerEval(program: Command): void {
     .option('--seeds <list>', 'seeds every prompt is generated at', '0,1')
     .option('--steps <n>', 'denoising steps (default: the model\'s)')
     .option('--guidance <scale>', 'classifier-free guidance scale (default: the model\'s)')
+    .option('--guidance-interval <low,high>', 'guide only at flow times in this range (1 = pure noise), e.g. 0.2,0.8 (default: every step)')
     .option('--sampler <name>', 'euler (default), heun or euler-ancestral')
     .option('--eta <x>', 'euler-ancestral: DDIM eta, 0 (= euler) to 1 (ancestral); default 0.5')
     .option('--noise-correlation <x>', 'share of starting noise common to all latent frames, 0 to below 1 (default: the model\'s)')
@@ -72,7 +74,7 @@ export function registerEval(program: Command): void {
       const root = packageRoot();
       let prompts = await readPromptFile(flags.prompts ?? join(root, 'eval', 'prompts.jsonl'));
       if (flags.limit !== undefined) prompts = selectSubset(prompts, parseIntInRange('--limit', flags.limit, 1, 100_000));
-      const overrides: { steps?: number; guidanceScale?: number; sampler?: SamplerName; eta?: number; noiseCorrelation?: number } = {};
+      const overrides: { steps?: number; guidanceScale?: number; guidanceInterval?: [number, number]; sampler?: SamplerName; eta?: number; noiseCorrelation?: number } = {};
       if (flags.steps !== undefined) overrides.steps = parseIntInRange('--steps', flags.steps, 1, 1000);
       if (flags.guidance !== undefined) overrides.guidanceScale = parseFloatInRange('--guidance', flags.guidance, 0, 50);
       if (flags.sampler !== undefined) {
@@ -81,6 +83,7 @@ export function registerEval(program: Command): void {
         overrides.sampler = flags.sampler as SamplerName;
       }
       if (flags.eta !== undefined) overrides.eta = parseFloatInRange('--eta', flags.eta, 0, 1);
+      if (flags.guidanceInterval !== undefined) overrides.guidanceInterval = parseGuidanceInterval(flags.guidanceInterval);
       if (flags.noiseCorrelation !== undefined) {
         const { isNoiseCorrelation, NOISE_CORRELATION_RANGE } = await import('../../diffusion/noise.js');
         const rho = flags.noiseCorrelation.trim() === '' ? NaN : Number(flags.noiseCorrelation);
@@ -126,7 +129,7 @@ async function evaluateVaeOnly(flags: EvalFlags, prompts: EvalPrompt[], seed: nu
   const { withProgressBar } = await import('../progress-bar.js');
 
   if (!flags.vae) throw invalidArgument('--vae-only', 'measures the VAE, so it cannot be combined with --no-vae');
-  for (const flag of ['steps', 'guidance', 'sampler', 'eta', 'noiseCorrelation', 'classifier'] as const) {
+  for (const flag of ['steps', 'guidance', 'guidanceInterval', 'sampler', 'eta', 'noiseCorrelation', 'classifier'] as const) {
     if (flags[flag] !== undefined) throw invalidArgument('--vae-only', `generates nothing, so it takes no --${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   }
   const dir = flags.model ?? defaultModelDir();
