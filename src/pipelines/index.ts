@@ -14,7 +14,7 @@ import type { CausalVideoVAE } from '../models/vae/vae.js';
 export { SCHEDULER_CLASS_NAME, type SchedulerConfig } from '../models/index.js';
 import { expandPrompt, expandPromptWithLlm } from '../world/expand.js';
 import { TesseraPipeline, type PipelineParts, type PromptExpander } from './pipeline.js';
-import type { ModelCapabilities } from './request.js';
+import { checkGuidanceInterval, type ModelCapabilities } from './request.js';
 
 export { TesseraPipeline } from './pipeline.js';
 export type { PipelineParts, PromptExpander, TextConditioner } from './pipeline.js';
@@ -77,6 +77,14 @@ export async function readModelDefaults(dir: string, vae: CausalVideoVAE): Promi
   return readCapabilities(index['_tessera'], dir, vae.temporalFactor, vae.spatialFactor).defaults;
 }
 
+function modelGuidanceInterval(v: unknown, dir: string): [number, number] {
+  try {
+    return checkGuidanceInterval(v, 'defaults.guidanceInterval');
+  } catch (e) {
+    throw new TesseraError('corrupt_file', `${dir}/model_index.json: _tessera.${(e as Error).message}`, { param: 'model' });
+  }
+}
+
 function readCapabilities(raw: unknown, dir: string, temporalCompression: number, sizeMultiple: number): ModelCapabilities {
   const r = (raw ?? {}) as Partial<ModelCapabilities>;
   const nativeSizes = Array.isArray(r.nativeSizes) && r.nativeSizes.length > 0 ? r.nativeSizes : [{ width: 128, height: 128 }];
@@ -100,6 +108,7 @@ function readCapabilities(raw: unknown, dir: string, temporalCompression: number
       fps: d.fps ?? 8,
       steps: d.steps ?? 25,
       guidanceScale: d.guidanceScale ?? 4,
+      ...(d.guidanceInterval === undefined ? {} : { guidanceInterval: modelGuidanceInterval(d.guidanceInterval, dir) }),
     },
   };
 }

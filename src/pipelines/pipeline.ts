@@ -138,12 +138,12 @@ export class TesseraPipeline {
 
       t = performance.now();
       const total = scheduler.timesteps.length;
+      const [guideFrom, guideTo] = req.guidanceInterval ?? this.capabilities.defaults.guidanceInterval ?? [0, 1];
       for (let i = 0; i < total; i++) {
         checkAborted(opts.signal);
         const time = scheduler.timesteps[i]!;
         const frameCond = given ? { mask: given.mask, latents: given.latents } : undefined;
         let v: Tensor;
-        const [guideFrom, guideTo] = req.guidanceInterval ?? [0, 1];
         if (uncond && time >= guideFrom && time <= guideTo) {
           const pair = transformer.forward({
             latents: concat([x, x], 0),

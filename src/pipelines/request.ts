@@ -18,7 +18,11 @@ export interface ModelCapabilities {
   temporalCompression: number;
   /** Pixels per latent cell along each side (VAE spatial compression x DiT patch). */
   sizeMultiple: number;
-  defaults: { width: number; height: number; frames: number; fps: number; steps: number; guidanceScale: number };
+  defaults: {
+    width: number; height: number; frames: number; fps: number; steps: number; guidanceScale: number;
+    /** Flow times guidance applies between when a request does not say; absent: every step. */
+    guidanceInterval?: [number, number];
+  };
 }
 
 export const MAX_OUTPUT_FRAMES = 481;

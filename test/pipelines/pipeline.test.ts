@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRandomModel } from '../../src/train/init.js';
@@ -122,6 +122,26 @@ test('guidance applies only inside its interval of flow times; outside, one cond
   } finally {
     transformer.forward = forward;
   }
+});
+
+test('a model folder can set the guidance interval requests get by default; a bad one is named', async () => {
+  const withDefault = mkdtempSync(join(tmpdir(), 'tessera-pipe-interval-'));
+  await createRandomModel(withDefault);
+  const indexPath = join(withDefault, 'model_index.json');
+  const index = JSON.parse(readFileSync(indexPath, 'utf8'));
+  index._tessera.defaults = { ...index._tessera.defaults, guidanceInterval: [0.5, 1] };
+  writeFileSync(indexPath, JSON.stringify(index));
+  const modelPipe = await loadPipeline(withDefault);
+  assert.deepEqual(modelPipe.capabilities.defaults.guidanceInterval, [0.5, 1]);
+  const byDefault = await modelPipe.generate(request({ steps: 6 }));
+  assert.deepEqual(byDefault.clip.data, (await pipe.generate(request({ steps: 6, guidanceInterval: [0.5, 1] }))).clip.data);
+  assert.deepEqual((await modelPipe.generate(request({ steps: 6, guidanceInterval: [0, 1] }))).clip.data, (await pipe.generate(request({ steps: 6 }))).clip.data, 'a request overrides the model');
+
+  const broken = mkdtempSync(join(tmpdir(), 'tessera-pipe-interval-bad-'));
+  await createRandomModel(broken);
+  index._tessera.defaults.guidanceInterval = [0.9, 0.1];
+  writeFileSync(join(broken, 'model_index.json'), JSON.stringify(index));
+  await assert.rejects(loadPipeline(broken), (e: unknown) => e instanceof TesseraError && e.code === 'corrupt_file' && /model_index\.json: _tessera\.defaults\.guidanceInterval: expected two flow times/.test(e.message));
 });
 
 test('image-to-video keeps the image as frame 0 (exactly what the VAE reconstructs of it)', async () => {
