@@ -49,7 +49,7 @@ export function registerEval(program: Command): void {
     .option('--seeds <list>', 'seeds every prompt is generated at', '0,1')
     .option('--steps <n>', 'denoising steps (default: the model\'s)')
     .option('--guidance <scale>', 'classifier-free guidance scale (default: the model\'s)')
-    .option('--guidance-interval <low,high>', 'guide only at flow times in this range (1 = pure noise), e.g. 0.2,0.8 (default: every step)')
+    .option('--guidance-interval <low,high>', 'guide only at flow times in this range (1 = pure noise), e.g. 0.3,1 (default: the model\'s; every step for the bundled one)')
     .option('--sampler <name>', 'euler (default), heun or euler-ancestral')
     .option('--eta <x>', 'euler-ancestral: DDIM eta, 0 (= euler) to 1 (ancestral); default 0.5')
     .option('--noise-correlation <x>', 'share of starting noise common to all latent frames, 0 to below 1 (default: the model\'s)')

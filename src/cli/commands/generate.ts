@@ -36,7 +36,7 @@ function addSamplingOptions(cmd: Command, opts: { frames: boolean }): Command {
     .option('--size <WxH>', 'output size, e.g. 128x128 (default: the model\'s native size)')
     .option('--steps <n>', 'denoising steps')
     .option('--guidance <scale>', 'classifier-free guidance scale')
-    .option('--guidance-interval <low,high>', 'guide only at flow times in this range (1 = pure noise), e.g. 0.2,0.8; other steps take one model pass instead of two (default: every step)')
+    .option('--guidance-interval <low,high>', 'guide only at flow times in this range (1 = pure noise), e.g. 0.3,1; other steps take one model pass instead of two (default: the model\'s; every step for the bundled one)')
     .option('--seed <n>', 'random seed (printed when not given)')
     .option('--sampler <name>', 'euler (default), heun or euler-ancestral (stochastic)')
     .option('--eta <x>', 'euler-ancestral: DDIM eta, 0 (= euler) to 1 (ancestral); default 0.5')
