@@ -252,6 +252,8 @@ async function readConfigJson(path: string, chain: string[]): Promise<unknown> {
   if (typeof json !== 'object' || json === null || Array.isArray(json) || !('extends' in json)) return json;
   const { extends: base, ...rest } = json as Json;
   if (typeof base !== 'string' || base === '') throw invalidArgument(`${path}: extends`, `expected the path of another config, got ${JSON.stringify(base)}`);
+  // inheriting runDir would resume (and overwrite) the base's run
+  if (chain.length === 0 && rest.runDir === undefined) throw invalidArgument(`${path}: runDir`, 'a config that extends another must name its own run folder');
   const basePath = resolve(dirname(path), base);
   if (chain.includes(basePath) || basePath === resolve(path)) {
     throw invalidArgument(`${path}: extends`, `the chain ${[...chain, resolve(path), basePath].join(' -> ')} is a cycle`);

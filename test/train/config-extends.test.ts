@@ -53,11 +53,16 @@ test('a cycle, a missing base and a base that is not a path are named', async ()
   await assert.rejects(readTrainConfig(join(work, 'orphan.json')), (e: Error) => /orphan\.json: extends: cannot read .*nowhere\.json/.test(e.message));
   write('bad.json', { extends: 7, runDir: 'runs/bad' });
   await assert.rejects(readTrainConfig(join(work, 'bad.json')), /bad\.json: extends.*expected the path of another config, got 7/);
-  write('self.json', { extends: 'self.json' });
+  write('self.json', { extends: 'self.json', runDir: 'runs/self' });
   await assert.rejects(readTrainConfig(join(work, 'self.json')), /cycle/);
 });
 
 test('a field the merged config gets wrong is still named with what was expected', async () => {
-  write('wrong.json', { extends: 'base.json', data: { objectWeight: -1 } });
+  write('wrong.json', { extends: 'base.json', runDir: 'runs/wrong', data: { objectWeight: -1 } });
   await assert.rejects(readTrainConfig(join(work, 'wrong.json')), /objectWeight/);
+});
+
+test('a config that extends another must name its own run folder, so it cannot resume the base\'s run', async () => {
+  write('no-run-dir.json', { extends: 'base.json', data: { objectWeight: 1 } });
+  await assert.rejects(readTrainConfig(join(work, 'no-run-dir.json')), /no-run-dir\.json: runDir: a config that extends another must name its own run folder/);
 });
