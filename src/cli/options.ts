@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
 import { formatFromPath, type MediaFormat } from '../media/formats.js';
+import { isGuidanceInterval } from '../pipelines/request.js';
 
 export interface Size {
   width: number;
@@ -100,11 +101,11 @@ export function parseFloatInRange(name: string, value: string, lo: number, hi: n
 /** `LOW,HIGH`: the flow times between which guidance applies, 0 <= LOW < HIGH <= 1. */
 export function parseGuidanceInterval(value: string, name = '--guidance-interval'): [number, number] {
   const parts = value.split(',').map((p) => p.trim());
-  const [low, high] = parts.map(Number) as [number, number];
-  if (parts.length !== 2 || parts.some((p) => p === '') || !(low >= 0 && low < high && high <= 1)) {
+  const interval = parts.map(Number);
+  if (parts.some((p) => p === '') || !isGuidanceInterval(interval)) {
     throw invalidArgument(name, `expected LOW,HIGH with 0 <= LOW < HIGH <= 1 (flow times, 1 = pure noise), got "${value}"`);
   }
-  return [low, high];
+  return interval;
 }
 
 export interface OutputTarget {

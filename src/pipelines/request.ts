@@ -119,8 +119,11 @@ export function planSampling(req: GenerationRequest, caps: ModelCapabilities): S
 }
 
 /** `[low, high]`, flow times with 0 <= low < high <= 1. */
+export function isGuidanceInterval(v: unknown): v is [number, number] {
+  return Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && x >= 0 && x <= 1) && v[0] < v[1];
+}
+
 export function checkGuidanceInterval(v: unknown, name = 'guidance_interval'): [number, number] {
-  const ok = Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && x >= 0 && x <= 1) && v[0] < v[1];
-  if (!ok) throw invalidArgument(name, `expected two flow times [low, high] with 0 <= low < high <= 1, got ${JSON.stringify(v)}`);
-  return v as [number, number];
+  if (!isGuidanceInterval(v)) throw invalidArgument(name, `expected two flow times [low, high] with 0 <= low < high <= 1, got ${JSON.stringify(v)}`);
+  return v;
 }
