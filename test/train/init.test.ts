@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../../src/engine/index.js';
+import { Rng, Tensor, noGrad } from '../../src/engine/index.js';
 import { CausalVideoVAE } from '../../src/models/vae/index.js';
 import { adaptTransformer, buildRandomModel, TINY_PRESET } from '../../src/train/init.js';
 
@@ -30,4 +30,22 @@ test('a run can change the patch size of a transformer it starts from: the block
   assert.ok(!fresh.some((n) => n.startsWith('blocks.')), `blocks kept: ${fresh.join(', ')}`);
   assert.deepEqual(model.transformer.stateDict().get('blocks.0.mlp.fc1.weight')?.data, before.get('blocks.0.mlp.fc1.weight')?.data);
   assert.deepEqual(adaptTransformer(model, { patchSize: [1, 4, 4] }), [], 'already in that shape: nothing to do');
+});
+
+test('a transformer grown deeper from a trained one computes what it did: the new blocks start as the identity', () => {
+  const model = buildRandomModel(TINY_PRESET, 7);
+  const rng = new Rng(8);
+  // a trained model's gates and output projections are not zero; a fresh one's would make every block the identity
+  for (const [, p] of model.transformer.namedParameters()) for (let i = 0; i < p.size; i++) p.data[i] += 0.05 * rng.normal();
+  const { latentChannels, textDim, depth } = model.transformer.config;
+  const input = {
+    latents: Tensor.randn([2, latentChannels, 3, 8, 8], rng),
+    timesteps: [0.3, 0.8],
+    text: { tokens: Tensor.randn([2, 5, textDim], rng), pooled: Tensor.randn([2, textDim], rng), mask: null },
+  };
+  const before = noGrad(() => model.transformer.forward(input)).toArray();
+  const fresh = adaptTransformer(model, { depth: depth + 2 });
+  assert.equal(model.transformer.blocks.length, depth + 2);
+  assert.ok(fresh.length > 0 && fresh.every((n) => n.startsWith(`blocks.${depth}.`) || n.startsWith(`blocks.${depth + 1}.`)), fresh.join(', '));
+  assert.deepEqual(noGrad(() => model.transformer.forward(input)).toArray(), before);
 });
