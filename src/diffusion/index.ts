@@ -2,6 +2,7 @@ export {
   addNoise,
   velocityTarget,
   sampleLogitNormal,
+  sampleTrainingTimes,
   shiftTime,
   resolutionShift,
   flowMatchingLoss,

@@ -45,6 +45,8 @@ export interface TrainConfig {
     objectWeightMaxTime: number;
     /** Correlation of the training noise across latent frames (0 = independent); see DitTaskOptions. */
     noiseCorrelation: number;
+    /** Fraction of training times drawn uniformly instead of logit-normal (0 = none); see DitTaskOptions. */
+    uniformTimeFraction: number;
     /** Weights of the recaptioner's levels (short, medium, dense, fact); the world's default when absent. */
     captionLevels?: Partial<Record<CaptionLevel, number>>;
     /** World source: biases the scenes drawn (object counts, sizes, weather); the uniform draw when absent. */
@@ -161,6 +163,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
       objectWeight: num(data, 'objectWeight', `${file}.data`, { min: 0, max: 100, def: 0 }),
       objectWeightMaxTime: num(data, 'objectWeightMaxTime', `${file}.data`, { min: 0, max: 1, def: 1 }),
       noiseCorrelation: num(data, 'noiseCorrelation', `${file}.data`, { min: 0, max: 0.99, def: 0 }),
+      uniformTimeFraction: num(data, 'uniformTimeFraction', `${file}.data`, { min: 0, max: 1, def: 0 }),
       captionLevels: parseCaptionLevels(data.captionLevels, `${file}.data.captionLevels`),
       mix: data.mix === undefined ? undefined : validateSceneMix(data.mix, `${file}.data.mix`),
     },

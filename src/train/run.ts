@@ -136,6 +136,7 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
       objectWeight: config.data.objectWeight,
       objectWeightMaxTime: config.data.objectWeightMaxTime,
       noiseCorrelation: config.data.noiseCorrelation,
+      uniformTimeFraction: config.data.uniformTimeFraction,
       shiftBaseTokens: preset.scheduler.shiftBaseTokens,
       maxShift: preset.scheduler.maxShift,
     });

@@ -12,7 +12,7 @@ import type { DiT } from '../models/dit/index.js';
 import type { TextEncoder } from '../models/text/encoder.js';
 import type { WordLevelTokenizer } from '../models/text/tokenizer.js';
 import {
-  addNoise, flowMatchingLoss, resolutionShift, sampleLogitNormal, shiftTime, temporallyCorrelatedNoise, unconditionedWeight, velocityTarget,
+  addNoise, flowMatchingLoss, resolutionShift, sampleTrainingTimes, shiftTime, temporallyCorrelatedNoise, unconditionedWeight, velocityTarget,
 } from '../diffusion/index.js';
 import type { Module } from '../nn/index.js';
 import { objectFootprints, type Footprint, type SceneSpec } from '../world/index.js';
@@ -114,6 +114,11 @@ export interface DitTaskOptions {
    * independent. The exported folder records it in scheduler/config.json so sampling draws the same kind of noise.
    */
   noiseCorrelation: number;
+  /**
+   * Fraction of samples whose flow time is drawn uniformly instead of from the logit-normal (before the
+   * resolution shift), so high noise, where sampling starts, is trained too. Optional; 0 when absent.
+   */
+  uniformTimeFraction?: number;
 }
 
 /**
@@ -210,7 +215,7 @@ export class DitTask extends ClipTask {
     const text = textEncoder.forward(tokenizer.encodeBatch(prompts));
 
     const shift = resolutionShift(transformer.numTokens(T, H, W), { baseTokens: this.options.shiftBaseTokens, maxShift: this.options.maxShift });
-    const t = sampleLogitNormal(rng, B).map((v) => shiftTime(v, shift));
+    const t = sampleTrainingTimes(rng, B, { uniformFraction: this.options.uniformTimeFraction ?? 0 }).map((v) => shiftTime(v, shift));
     const noise = temporallyCorrelatedNoise(x0.shape, this.options.noiseCorrelation, rng);
     const xt = addNoise(x0, noise, t);
 

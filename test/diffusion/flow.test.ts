@@ -8,6 +8,7 @@ import {
   guidedVelocity,
   resolutionShift,
   sampleLogitNormal,
+  sampleTrainingTimes,
   shiftTime,
   unconditionedWeight,
   velocityTarget,
@@ -36,6 +37,21 @@ test('logit-normal times lie in (0, 1) and centre on sigmoid(mean)', () => {
   assert.ok(Math.abs(sorted[2000]! - 0.5) < 0.03);
   const shifted = Array.from(sampleLogitNormal(new Rng(2), 4000, { mean: 1 })).sort((a, b) => a - b);
   assert.ok(Math.abs(shifted[2000]! - 1 / (1 + Math.exp(-1))) < 0.03);
+});
+
+test('training times: a uniform fraction reaches high noise the logit-normal almost never visits; none is the logit-normal itself', () => {
+  assert.deepEqual(sampleTrainingTimes(new Rng(3), 500), sampleLogitNormal(new Rng(3), 500), 'fraction 0 draws the same numbers');
+  assert.deepEqual(sampleTrainingTimes(new Rng(3), 500, { uniformFraction: 0 }), sampleLogitNormal(new Rng(3), 500));
+  const above = (t: Float32Array, x: number) => t.filter((v) => v > x).length / t.length;
+  const n = 20000;
+  const plain = sampleLogitNormal(new Rng(4), n);
+  const mixed = sampleTrainingTimes(new Rng(4), n, { uniformFraction: 0.5 });
+  assert.ok(mixed.every((v) => v >= 0 && v <= 1));
+  // logit-normal: P(t > 0.95) = P(z > 2.94) = 0.16%; half uniform: 0.5 * 5% + 0.5 * 0.16% = 2.6%
+  assert.ok(above(plain, 0.95) < 0.004, `${above(plain, 0.95)}`);
+  assert.ok(Math.abs(above(mixed, 0.95) - 0.026) < 0.005, `${above(mixed, 0.95)}`);
+  const all = sampleTrainingTimes(new Rng(5), n, { uniformFraction: 1 });
+  assert.ok(Math.abs(above(all, 0.9) - 0.1) < 0.01 && Math.abs(above(all, 0.5) - 0.5) < 0.015, 'fraction 1 is uniform');
 });
 
 test('time shift keeps endpoints, is monotone and matches s t / (1 + (s-1) t)', () => {

@@ -101,6 +101,14 @@ test('a run config reads the flow time below which objects are weighted, 1 when 
   assert.throws(() => parseTrainConfig({ ...base, data: { ...data, objectWeightMaxTime: 1.5 } }, 'c.json'), /c\.json\.data\.objectWeightMaxTime/);
 });
 
+test('a run config reads the fraction of uniformly drawn training times, 0 when absent', () => {
+  const data = { source: 'world', buckets: [{ width: 32, height: 32, frames: 1, batch: 1, weight: 1 }] };
+  const base = { task: 'dit', runDir: 'runs/x', vaeFrom: 'models/vae', optim: { totalSteps: 10, lr: 1e-4 }, data };
+  assert.equal(parseTrainConfig(base, 'c.json').data.uniformTimeFraction, 0);
+  assert.equal(parseTrainConfig({ ...base, data: { ...data, uniformTimeFraction: 0.3 } }, 'c.json').data.uniformTimeFraction, 0.3);
+  assert.throws(() => parseTrainConfig({ ...base, data: { ...data, uniformTimeFraction: -0.1 } }, 'c.json'), /c\.json\.data\.uniformTimeFraction/);
+});
+
 test('a run weighs objects only on samples at or below objectWeightMaxTime', async () => {
   const work = mkdtempSync(join(tmpdir(), 'tessera-objects-'));
   const vaeDir = join(work, 'vae');
