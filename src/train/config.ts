@@ -99,6 +99,26 @@ function parseModelOverrides(v: unknown, path: string): ModelOverrides {
   return out;
 }
 
+/**
+ * Every field a config section may hold. A field outside these is an error, not ignored: a misspelt option
+ * (`objectWieght`) would otherwise run a different experiment from the one the config describes.
+ */
+const KNOWN_FIELDS = {
+  '': ['task', 'runDir', 'seed', 'preset', 'model', 'initFrom', 'vaeFrom', 'textPretrainSteps', 'nativeSize', 'data', 'vaeLoss', 'optim',
+    'checkpointEvery', 'logEvery', 'sampleEvery', 'maxMinutes'],
+  data: ['source', 'folder', 'buckets', 'heldOut', 'captionDropout', 'conditionRate', 'objectWeight', 'objectWeightMaxTime', 'noiseCorrelation',
+    'uniformTimeFraction', 'captionLevels', 'mix'],
+  bucket: ['width', 'height', 'frames', 'batch', 'weight'],
+  vaeLoss: ['gradientWeight', 'klWeight', 'latentNoise', 'freezeEncoder'],
+  optim: ['lr', 'minLr', 'warmupSteps', 'totalSteps', 'weightDecay', 'gradClip', 'emaDecay'],
+} as const;
+
+function onlyKnownFields(obj: Json, section: keyof typeof KNOWN_FIELDS, path: string): void {
+  const known: readonly string[] = KNOWN_FIELDS[section];
+  const unknown = Object.keys(obj).find((k) => !known.includes(k) && !(section === '' && k === 'extends'));
+  if (unknown !== undefined) throw invalidArgument(`${path}.${unknown}`, `unknown field; expected one of ${known.join(', ')}`);
+}
+
 function num(obj: Json, key: string, path: string, { min = -Infinity, max = Infinity, int = false, def }: { min?: number; max?: number; int?: boolean; def?: number } = {}): number {
   const v = obj[key] ?? def;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (int && !Number.isInteger(v))) {
@@ -117,9 +137,12 @@ function str(obj: Json, key: string, path: string, def?: string | null): string 
 export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalidArgument(file, 'expected a JSON object');
   const j = json as Json;
+  onlyKnownFields(j, '', file);
   const task = j.task;
   if (task !== 'vae' && task !== 'dit') throw invalidArgument(`${file}.task`, `expected "vae" or "dit", got ${JSON.stringify(task)}`);
   const data = (j.data ?? {}) as Json;
+  if (typeof data !== 'object' || Array.isArray(data)) throw invalidArgument(`${file}.data`, 'expected an object');
+  onlyKnownFields(data, 'data', `${file}.data`);
   const source = data.source ?? 'world';
   if (source !== 'world' && source !== 'folder') throw invalidArgument(`${file}.data.source`, `expected "world" or "folder", got ${JSON.stringify(source)}`);
   if (!Array.isArray(data.buckets) || data.buckets.length === 0) throw invalidArgument(`${file}.data.buckets`, 'expected a non-empty list of {width, height, frames, batch, weight}');
@@ -127,6 +150,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
     const p = `${file}.data.buckets[${i}]`;
     if (typeof b !== 'object' || b === null) throw invalidArgument(p, 'expected an object');
     const o = b as Json;
+    onlyKnownFields(o, 'bucket', p);
     return {
       ...frameSize(o, p),
       frames: num(o, 'frames', p, { min: 1, max: 257, int: true }),
@@ -138,8 +162,11 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
   const heldOut = (data.heldOut === 'eval' ? HELD_OUT_COMBINATIONS.map((c) => ({ ...c })) : data.heldOut ?? []) as HeldOutCombo[];
   if (!Array.isArray(heldOut)) throw invalidArgument(`${file}.data.heldOut`, 'expected "eval" or a list of {kind?, colour?, motion?}');
   const optim = (j.optim ?? {}) as Json;
+  if (typeof optim !== 'object' || Array.isArray(optim)) throw invalidArgument(`${file}.optim`, 'expected an object');
+  onlyKnownFields(optim, 'optim', `${file}.optim`);
   const vaeLoss = (j.vaeLoss ?? {}) as Json;
   if (typeof vaeLoss !== 'object' || Array.isArray(vaeLoss)) throw invalidArgument(`${file}.vaeLoss`, 'expected {"gradientWeight"?, "klWeight"?, "latentNoise"?, "freezeEncoder"?}');
+  onlyKnownFields(vaeLoss, 'vaeLoss', `${file}.vaeLoss`);
   const freezeEncoder = vaeLoss.freezeEncoder ?? false;
   if (typeof freezeEncoder !== 'boolean') throw invalidArgument(`${file}.vaeLoss.freezeEncoder`, `expected true or false, got ${JSON.stringify(freezeEncoder)}`);
   const totalSteps = num(optim, 'totalSteps', `${file}.optim`, { min: 1, int: true });
