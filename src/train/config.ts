@@ -115,7 +115,7 @@ const KNOWN_FIELDS = {
 
 function onlyKnownFields(obj: Json, section: keyof typeof KNOWN_FIELDS, path: string): void {
   const known: readonly string[] = KNOWN_FIELDS[section];
-  const unknown = Object.keys(obj).find((k) => !known.includes(k) && !(section === '' && k === 'extends'));
+  const unknown = Object.keys(obj).find((k) => !known.includes(k)); // "extends" is resolved before this (readTrainConfig)
   if (unknown !== undefined) throw invalidArgument(`${path}.${unknown}`, `unknown field; expected one of ${known.join(', ')}`);
 }
 
