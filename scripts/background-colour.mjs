@@ -20,6 +20,20 @@ function renderedColour(colour, size, objectColour) {
   });
 }
 
+/** Mean [r, g, b] (0-255) of the DiT's clean-image prediction from `noise` at flow time `time`, decoded. */
+export function predictedMeanRgb({ vae, transformer }, noise, time, condition) {
+  return noGrad(() => {
+    const v = transformer.forward({ latents: noise, timesteps: [time], text: condition });
+    const pixels = vae.decode(vae.denormalizeLatent(noise.sub(v.mul(time)))).toArray(); // [1, 3, 1, H, W] in [-1, 1]
+    const plane = pixels.length / 3;
+    return [0, 1, 2].map((c) => {
+      let sum = 0;
+      for (let i = c * plane; i < (c + 1) * plane; i++) sum += pixels[i];
+      return (255 * (sum / plane + 1)) / 2;
+    });
+  });
+}
+
 /**
  * For every flat background colour: the predicted and rendered mean RGB and their distance, and the mean distance.
  * encode(caption) gives the DiT's text condition; caption(colour) and objectColour(colour) set each probe's scene.
@@ -29,16 +43,7 @@ export function backgroundColourDistances({ vae, transformer, encode }, { size, 
   const noise = Tensor.randn([1, transformer.config.latentChannels, 1, cells, cells], new Rng(5), 1);
   const rows = SOLID_BACKGROUND_COLOURS.map((colour) => {
     const rendered = renderedColour(colour, size, objectColour(colour));
-    const predicted = noGrad(() => {
-      const v = transformer.forward({ latents: noise, timesteps: [TIME], text: encode(caption(colour)) });
-      const pixels = vae.decode(vae.denormalizeLatent(noise.sub(v.mul(TIME)))).toArray(); // [1, 3, 1, H, W] in [-1, 1]
-      const plane = pixels.length / 3;
-      return [0, 1, 2].map((c) => {
-        let sum = 0;
-        for (let i = c * plane; i < (c + 1) * plane; i++) sum += pixels[i];
-        return (255 * (sum / plane + 1)) / 2;
-      });
-    });
+    const predicted = predictedMeanRgb({ vae, transformer }, noise, TIME, encode(caption(colour)));
     return { colour, predicted, rendered, distance: Math.hypot(...predicted.map((v, i) => v - rendered[i])) };
   });
   return { rows, mean: rows.reduce((s, r) => s + r.distance, 0) / rows.length };

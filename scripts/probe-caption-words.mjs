@@ -4,7 +4,8 @@
 // prediction from one fixed noise at flow time t, where only the caption can say what the picture holds.
 // Usage: node scripts/probe-caption-words.mjs [MODEL_DIR] [SIZE=64] [T=0.98] (needs `npm run build`)
 import { loadPipeline } from '../dist/index.js';
-import { Rng, Tensor, noGrad } from '../dist/engine/index.js';
+import { Rng, Tensor } from '../dist/engine/index.js';
+import { predictedMeanRgb } from './background-colour.mjs';
 
 const [dir, sizeArg = '64', timeArg = '0.98'] = process.argv.slice(2);
 const size = Number(sizeArg), time = Number(timeArg);
@@ -32,16 +33,7 @@ const relative = (a, b) => {
   for (let i = 0; i < a.length; i++) { d += (a[i] - b[i]) ** 2; n += a[i] ** 2; }
   return Math.sqrt(d / n);
 };
-const predictedRgb = (condition) => noGrad(() => {
-  const v = transformer.forward({ latents: noise, timesteps: [time], text: condition });
-  const pixels = vae.decode(vae.denormalizeLatent(noise.sub(v.mul(time)))).toArray(); // [1, 3, 1, H, W] in [-1, 1]
-  const plane = pixels.length / 3;
-  return [0, 1, 2].map((c) => {
-    let sum = 0;
-    for (let i = c * plane; i < (c + 1) * plane; i++) sum += pixels[i];
-    return (255 * (sum / plane + 1)) / 2;
-  });
-});
+const predictedRgb = (condition) => predictedMeanRgb({ vae, transformer }, noise, time, condition);
 const rgb = (c) => c.map((v) => v.toFixed(0).padStart(3)).join(' ');
 
 console.log(`empty caption: predicted ${rgb(predictedRgb(text.encode([''])))} (t = ${time}, ${size}×${size})`);
