@@ -220,13 +220,15 @@ export interface SceneMix {
   sizes?: Partial<Record<SizeName, number>>;
   /** Probability of clear weather (uniform draw: 0.7); rain and snow share the rest. */
   clearWeather?: number;
+  /** Weights of background kinds, e.g. {"solid": 8}: a kind left out weighs 1 (uniform draw: all alike). */
+  backgrounds?: Partial<Record<BackgroundKind, number>>;
 }
 
 /** Checks untrusted JSON as a SceneMix, naming the field that is wrong. */
 export function validateSceneMix(v: Json, field: string): SceneMix {
-  if (!isObject(v)) throw invalidArgument(field, 'expected an object {objectCounts?, sizes?, clearWeather?}');
-  const unknown = Object.keys(v).filter((k) => !['objectCounts', 'sizes', 'clearWeather'].includes(k));
-  if (unknown.length) throw invalidArgument(`${field}.${unknown[0]}`, 'unknown field; expected objectCounts, sizes or clearWeather');
+  if (!isObject(v)) throw invalidArgument(field, 'expected an object {objectCounts?, sizes?, clearWeather?, backgrounds?}');
+  const unknown = Object.keys(v).filter((k) => !['objectCounts', 'sizes', 'clearWeather', 'backgrounds'].includes(k));
+  if (unknown.length) throw invalidArgument(`${field}.${unknown[0]}`, 'unknown field; expected objectCounts, sizes, clearWeather or backgrounds');
   const mix: SceneMix = {};
   const weight = (w: Json, f: string): number => numberIn(w, 0, 1e6, f);
   if (v.objectCounts !== undefined) {
@@ -248,6 +250,16 @@ export function validateSceneMix(v: Json, field: string): SceneMix {
     mix.sizes = sizes;
   }
   if (v.clearWeather !== undefined) mix.clearWeather = numberIn(v.clearWeather, 0, 1, `${field}.clearWeather`);
+  if (v.backgrounds !== undefined) {
+    if (!isObject(v.backgrounds)) throw invalidArgument(`${field}.backgrounds`, `expected an object of weights by background (${BACKGROUNDS.join(', ')})`);
+    const backgrounds: Partial<Record<BackgroundKind, number>> = {};
+    for (const [k, w] of Object.entries(v.backgrounds)) {
+      oneOf(k, BACKGROUNDS, `${field}.backgrounds`);
+      backgrounds[k as BackgroundKind] = weight(w, `${field}.backgrounds.${k}`);
+    }
+    if (!BACKGROUNDS.some((k) => (backgrounds[k] ?? 1) > 0)) throw invalidArgument(`${field}.backgrounds`, 'expected at least one background with a positive weight');
+    mix.backgrounds = backgrounds;
+  }
   return mix;
 }
 
@@ -299,12 +311,12 @@ const PLACEMENT_TRIES = 32;
  */
 export function randomSpec(seed: number, opts: RandomSpecOptions = {}): SceneSpec {
   const rng = new Rng(seed).fork('scene');
-  const bgKind = rng.pick(BACKGROUNDS);
+  const mix = opts.mix ?? {};
+  const bgKind = mix.backgrounds ? BACKGROUNDS[rng.weighted(BACKGROUNDS.map((k) => mix.backgrounds![k] ?? 1))]! : rng.pick(BACKGROUNDS);
   const background: Background = bgKind === 'solid' ? { kind: 'solid', colour: rng.pick(SOLID_BACKGROUND_COLOURS) } : { kind: bgKind };
   const lighting: Lighting = bgKind !== 'night' && bgKind !== 'city' && rng.uniform() < 0.2 ? 'night' : 'day';
   // a pan or zoom over a flat colour is invisible, so solid backgrounds keep the camera still
   const camera: CameraMotion = bgKind === 'solid' || rng.uniform() < 0.6 ? 'still' : rng.pick(CAMERAS.slice(1));
-  const mix = opts.mix ?? {};
   const weather: Weather = rng.uniform() < (mix.clearWeather ?? 0.7) ? 'clear' : rng.pick(['snow', 'rain'] as const);
   const most = Math.min(MAX_OBJECTS, opts.maxObjects ?? MAX_OBJECTS);
   const count = 1 + (mix.objectCounts ? rng.weighted(mix.objectCounts.slice(0, most)) : rng.int(most));

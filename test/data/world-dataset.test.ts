@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorldDataset, matchesCombo, videoFolderClips } from '../../src/data/index.js';
-import { renderScene, validateSpec } from '../../src/world/index.js';
+import { renderScene, validateSceneMix, validateSpec } from '../../src/world/index.js';
 import { writeVideo } from '../../src/media/index.js';
 import { isTesseraError } from '../../src/errors.js';
 
@@ -99,4 +99,20 @@ test('a scene mix shifts object counts, sizes and weather, and no mix leaves the
   const a = new WorldDataset({ buckets: big, seed: 3 }).describe(17);
   const b = new WorldDataset({ buckets: big, seed: 3, mix: {} }).describe(17);
   assert.deepEqual(b.spec, a.spec);
+});
+
+test('a scene mix can weight background kinds; a kind it leaves out weighs 1, and a bad one is named', () => {
+  const big = [{ width: 128, height: 128, frames: 4 }];
+  const share = (mix?: Record<string, unknown>) => {
+    const ds = new WorldDataset({ buckets: big, seed: 4, mix: mix as never });
+    let solid = 0;
+    for (let i = 0; i < 400; i++) if (ds.describe(i).spec.background.kind === 'solid') solid++;
+    return solid / 400;
+  };
+  // uniform: 1 in 9; solid weighted 8 against eight kinds at 1: a half
+  assert.ok(share() > 0.06 && share() < 0.17, `${share()}`);
+  assert.ok(Math.abs(share({ backgrounds: { solid: 8 } }) - 0.5) < 0.07, `${share({ backgrounds: { solid: 8 } })}`);
+  assert.equal(share({ backgrounds: { solid: 1, sky: 0, sunset: 0, night: 0, snow: 0, grass: 0, sea: 0, desert: 0, city: 0 } }), 1);
+  assert.throws(() => validateSceneMix({ backgrounds: { lava: 2 } }, 'mix'), /mix\.backgrounds/);
+  assert.throws(() => validateSceneMix({ backgrounds: { solid: -1 } }, 'mix'), /mix\.backgrounds\.solid/);
 });
