@@ -239,27 +239,21 @@ export function validateSceneMix(v: Json, field: string): SceneMix {
     mix.objectCounts = c.map((w, i) => weight(w, `${field}.objectCounts[${i}]`));
     if (!mix.objectCounts.some((w) => w > 0)) throw invalidArgument(`${field}.objectCounts`, 'expected at least one positive weight');
   }
-  if (v.sizes !== undefined) {
-    if (!isObject(v.sizes)) throw invalidArgument(`${field}.sizes`, `expected an object of weights by size (${SIZES.join(', ')})`);
-    const sizes: Partial<Record<SizeName, number>> = {};
-    for (const [k, w] of Object.entries(v.sizes)) {
-      oneOf(k, SIZES, `${field}.sizes`);
-      sizes[k as SizeName] = weight(w, `${field}.sizes.${k}`);
+  // weights by name: sizes among those that fit (one left out never drawn), background kinds (one left out weighs 1)
+  const byName = <K extends string>(w: Json, names: readonly K[], what: string, absent: number): Partial<Record<K, number>> => {
+    const f = `${field}.${what}`;
+    if (!isObject(w)) throw invalidArgument(f, `expected an object of weights by ${what} (${names.join(', ')})`);
+    const out: Partial<Record<K, number>> = {};
+    for (const [k, x] of Object.entries(w)) {
+      oneOf(k, names, f);
+      out[k as K] = weight(x, `${f}.${k}`);
     }
-    if (!Object.values(sizes).some((w) => w > 0)) throw invalidArgument(`${field}.sizes`, 'expected at least one positive weight');
-    mix.sizes = sizes;
-  }
+    if (!names.some((k) => (out[k] ?? absent) > 0)) throw invalidArgument(f, 'expected at least one positive weight');
+    return out;
+  };
+  if (v.sizes !== undefined) mix.sizes = byName(v.sizes, SIZES, 'sizes', 0);
   if (v.clearWeather !== undefined) mix.clearWeather = numberIn(v.clearWeather, 0, 1, `${field}.clearWeather`);
-  if (v.backgrounds !== undefined) {
-    if (!isObject(v.backgrounds)) throw invalidArgument(`${field}.backgrounds`, `expected an object of weights by background (${BACKGROUNDS.join(', ')})`);
-    const backgrounds: Partial<Record<BackgroundKind, number>> = {};
-    for (const [k, w] of Object.entries(v.backgrounds)) {
-      oneOf(k, BACKGROUNDS, `${field}.backgrounds`);
-      backgrounds[k as BackgroundKind] = weight(w, `${field}.backgrounds.${k}`);
-    }
-    if (!BACKGROUNDS.some((k) => (backgrounds[k] ?? 1) > 0)) throw invalidArgument(`${field}.backgrounds`, 'expected at least one background with a positive weight');
-    mix.backgrounds = backgrounds;
-  }
+  if (v.backgrounds !== undefined) mix.backgrounds = byName(v.backgrounds, BACKGROUNDS, 'backgrounds', 1);
   return mix;
 }
 
