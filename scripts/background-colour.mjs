@@ -1,7 +1,7 @@
 // Shared by probe-background-colour.mjs and text-binding-experiment.mjs: how far a DiT's guess of a flat background
 // is from the colour its caption names. At flow time 0.98 the input is nearly pure noise, so only the caption can say
 // the colour; the DiT's clean-image prediction is decoded and its mean RGB compared with the world's render.
-import { renderScene, validateSpec } from '../dist/index.js';
+import { loadPipeline, renderScene, validateSpec } from '../dist/index.js';
 import { Rng, Tensor, noGrad } from '../dist/engine/index.js';
 import { SOLID_BACKGROUND_COLOURS } from '../dist/world/index.js';
 
@@ -18,6 +18,16 @@ function renderedColour(colour, size, objectColour) {
     for (let i = c; i < data.length; i += 3) sum += data[i];
     return sum / (data.length / 3);
   });
+}
+
+/** The probes' model folder (the bundled one when dir is absent); a folder that will not load ends the script with code 2. */
+export async function loadProbePipeline(dir, script) {
+  try {
+    return await loadPipeline(dir);
+  } catch (e) {
+    console.error(`${script}: ${e.message}`);
+    process.exit(2);
+  }
 }
 
 /** Mean [r, g, b] (0-255) of the DiT's clean-image prediction from `noise` at flow time `time`, decoded. */

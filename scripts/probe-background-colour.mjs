@@ -4,17 +4,10 @@
 // does not gives every caption the same. Prints the mean RGB of each prediction and its distance to the colour's
 // mean in the world's renders, then the average distance (lower is better).
 // Usage: node scripts/probe-background-colour.mjs [MODEL_DIR] (needs `npm run build`)
-import { loadPipeline } from '../dist/index.js';
-import { backgroundColourDistances } from './background-colour.mjs';
+import { backgroundColourDistances, loadProbePipeline } from './background-colour.mjs';
 
 const dir = process.argv[2];
-let pipeline;
-try {
-  pipeline = await loadPipeline(dir);
-} catch (e) {
-  console.error(`probe-background-colour: ${e.message}`);
-  process.exit(2);
-}
+const pipeline = await loadProbePipeline(dir, 'probe-background-colour');
 const { vae, transformer, text } = pipeline.parts;
 const { rows, mean } = backgroundColourDistances({ vae, transformer, encode: (caption) => text.encode([caption]) }, {
   size: 64,
