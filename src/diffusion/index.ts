@@ -21,4 +21,4 @@ export {
 } from './schedulers.js';
 export type { FlowScheduler, SetTimestepsOptions, SchedulerName, CreateSchedulerOptions } from './schedulers.js';
 export { guidedVelocity, combineGuidance } from './guidance.js';
-export { temporallyCorrelatedNoise, isNoiseCorrelation, NOISE_CORRELATION_RANGE } from './noise.js';
+export { temporallyCorrelatedNoise, addNoiseOffset, isNoiseCorrelation, NOISE_CORRELATION_RANGE } from './noise.js';

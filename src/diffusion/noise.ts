@@ -40,3 +40,24 @@ export function temporallyCorrelatedNoise(shape: readonly number[], correlation:
   }
   return noise;
 }
+
+/**
+ * Offset noise for training: adds to `noise` [B, C, T, H, W], in place, one N(0, std²) constant per sample and
+ * channel, shared by every latent cell. Without it the mean of a nearly pure-noise latent still tells the DiT a
+ * flat background's colour (at 128×128 the mean of 5,120 cells keeps it even at flow time 0.98), so the DiT learns to
+ * read the colour from the noise rather than from the caption, and from the zero-mean noise sampling starts with it
+ * draws the data's mean colour whatever the caption says. With an offset the noise's mean is no evidence, and the
+ * caption is. At std 0 it draws nothing, so the random stream is the same as without it.
+ */
+export function addNoiseOffset(noise: Tensor, std: number, rng: Rng): Tensor {
+  if (noise.shape.length !== 5) throw invalidArgument('shape', `expected [B, C, T, H, W], got [${noise.shape.join(', ')}]`);
+  if (!(std >= 0)) throw invalidArgument('noise_offset', `expected a number of at least 0, got ${std}`);
+  if (std === 0) return noise;
+  const [B, C, T, H, W] = noise.shape as [number, number, number, number, number];
+  const cells = T * H * W;
+  for (let bc = 0; bc < B * C; bc++) {
+    const offset = std * rng.normal();
+    for (let i = bc * cells; i < (bc + 1) * cells; i++) noise.data[i] += offset;
+  }
+  return noise;
+}

@@ -47,6 +47,7 @@ export interface TrainConfig {
     noiseCorrelation: number;
     /** Fraction of training times drawn uniformly instead of logit-normal (0 = none); see DitTaskOptions. */
     uniformTimeFraction: number;
+    noiseOffset: number;
     /** Weights of the recaptioner's levels (short, medium, dense, fact); the world's default when absent. */
     captionLevels?: Partial<Record<CaptionLevel, number>>;
     /** World source: biases the scenes drawn (object counts, sizes, weather); the uniform draw when absent. */
@@ -107,7 +108,7 @@ const KNOWN_FIELDS = {
   '': ['task', 'runDir', 'seed', 'preset', 'model', 'initFrom', 'vaeFrom', 'textPretrainSteps', 'nativeSize', 'data', 'vaeLoss', 'optim',
     'checkpointEvery', 'logEvery', 'sampleEvery', 'maxMinutes'],
   data: ['source', 'folder', 'buckets', 'heldOut', 'captionDropout', 'conditionRate', 'objectWeight', 'objectWeightMaxTime', 'noiseCorrelation',
-    'uniformTimeFraction', 'captionLevels', 'mix'],
+    'uniformTimeFraction', 'noiseOffset', 'captionLevels', 'mix'],
   bucket: ['width', 'height', 'frames', 'batch', 'weight'],
   vaeLoss: ['gradientWeight', 'klWeight', 'latentNoise', 'freezeEncoder'],
   optim: ['lr', 'minLr', 'warmupSteps', 'totalSteps', 'weightDecay', 'gradClip', 'emaDecay'],
@@ -191,6 +192,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
       objectWeightMaxTime: num(data, 'objectWeightMaxTime', `${file}.data`, { min: 0, max: 1, def: 1 }),
       noiseCorrelation: num(data, 'noiseCorrelation', `${file}.data`, { min: 0, max: 0.99, def: 0 }),
       uniformTimeFraction: num(data, 'uniformTimeFraction', `${file}.data`, { min: 0, max: 1, def: 0 }),
+      noiseOffset: num(data, 'noiseOffset', `${file}.data`, { min: 0, max: 1, def: 0 }),
       captionLevels: parseCaptionLevels(data.captionLevels, `${file}.data.captionLevels`),
       mix: data.mix === undefined ? undefined : validateSceneMix(data.mix, `${file}.data.mix`),
     },

@@ -137,6 +137,7 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
       objectWeightMaxTime: config.data.objectWeightMaxTime,
       noiseCorrelation: config.data.noiseCorrelation,
       uniformTimeFraction: config.data.uniformTimeFraction,
+      noiseOffset: config.data.noiseOffset,
       shiftBaseTokens: preset.scheduler.shiftBaseTokens,
       maxShift: preset.scheduler.maxShift,
     });

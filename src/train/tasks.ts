@@ -12,7 +12,7 @@ import type { DiT } from '../models/dit/index.js';
 import type { TextEncoder } from '../models/text/encoder.js';
 import type { WordLevelTokenizer } from '../models/text/tokenizer.js';
 import {
-  addNoise, flowMatchingLoss, resolutionShift, sampleTrainingTimes, shiftTime, temporallyCorrelatedNoise, unconditionedWeight, velocityTarget,
+  addNoise, addNoiseOffset, flowMatchingLoss, resolutionShift, sampleTrainingTimes, shiftTime, temporallyCorrelatedNoise, unconditionedWeight, velocityTarget,
 } from '../diffusion/index.js';
 import type { Module } from '../nn/index.js';
 import { objectFootprints, type Footprint, type SceneSpec } from '../world/index.js';
@@ -119,6 +119,8 @@ export interface DitTaskOptions {
    * resolution shift), so high noise, where sampling starts, is trained too. Optional; 0 when absent.
    */
   uniformTimeFraction?: number;
+  /** Std of the offset noise (diffusion/noise.ts addNoiseOffset): one constant per sample and channel. Optional; 0 when absent. */
+  noiseOffset?: number;
 }
 
 /**
@@ -216,7 +218,7 @@ export class DitTask extends ClipTask {
 
     const shift = resolutionShift(transformer.numTokens(T, H, W), { baseTokens: this.options.shiftBaseTokens, maxShift: this.options.maxShift });
     const t = sampleTrainingTimes(rng, B, { uniformFraction: this.options.uniformTimeFraction ?? 0 }).map((v) => shiftTime(v, shift));
-    const noise = temporallyCorrelatedNoise(x0.shape, this.options.noiseCorrelation, rng);
+    const noise = addNoiseOffset(temporallyCorrelatedNoise(x0.shape, this.options.noiseCorrelation, rng), this.options.noiseOffset ?? 0, rng);
     const xt = addNoise(x0, noise, t);
 
     const mask = new Float32Array(B * T);

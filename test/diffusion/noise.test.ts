@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng, Tensor } from '../../src/engine/index.js';
-import { temporallyCorrelatedNoise } from '../../src/diffusion/index.js';
+import { addNoiseOffset, temporallyCorrelatedNoise } from '../../src/diffusion/index.js';
 
 /** Pearson correlation of latent frames t1 and t2 over every (b, c, h, w). */
 function frameCorrelation(x: Tensor, t1: number, t2: number): number {
@@ -43,4 +43,29 @@ test('same seed, same noise; a correlation outside [0, 1) is refused by name', (
   assert.throws(() => temporallyCorrelatedNoise(shape, 1, new Rng(9)), /noise_correlation: expected a number from 0 up to \(not including\) 1/);
   assert.throws(() => temporallyCorrelatedNoise(shape, -0.1, new Rng(9)), /noise_correlation/);
   assert.throws(() => temporallyCorrelatedNoise([2, 3], 0.5, new Rng(9)), /shape: expected \[B, C, T, H, W\]/);
+});
+
+test('offset noise adds one constant per sample and channel, with the asked std; std 0 draws nothing', () => {
+  const shape = [4, 3, 2, 5, 5];
+  const plain = Tensor.randn(shape, new Rng(7));
+  const rng = new Rng(8);
+  const before = rng.state();
+  assert.deepEqual(addNoiseOffset(Tensor.randn(shape, new Rng(7)), 0, rng).data, plain.data);
+  assert.deepEqual(rng.state(), before, 'std 0 advanced the generator');
+
+  const shifted = addNoiseOffset(Tensor.randn(shape, new Rng(7)), 0.5, new Rng(8));
+  const cells = 2 * 5 * 5;
+  const offsets: number[] = [];
+  for (let bc = 0; bc < 4 * 3; bc++) {
+    const first = shifted.data[bc * cells]! - plain.data[bc * cells]!;
+    for (let i = bc * cells; i < (bc + 1) * cells; i++) assert.ok(Math.abs(shifted.data[i]! - plain.data[i]! - first) < 1e-6, 'offset varies within a sample and channel');
+    offsets.push(first);
+  }
+  assert.equal(new Set(offsets.map((o) => o.toFixed(6))).size, offsets.length, 'samples or channels share an offset');
+
+  // the offsets' spread over many samples is the std asked for
+  const many = addNoiseOffset(Tensor.zeros([2000, 2, 1, 1, 1]), 0.3, new Rng(9)).data;
+  const std = Math.sqrt(many.reduce((s, v) => s + v * v, 0) / many.length);
+  assert.ok(Math.abs(std - 0.3) < 0.02, `std ${std}`);
+  assert.throws(() => addNoiseOffset(Tensor.zeros([1, 1, 1, 1, 1]), -0.1, new Rng(1)), /noise_offset/);
 });

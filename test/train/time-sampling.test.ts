@@ -1,6 +1,7 @@
 /**
- * Training times with a uniform fraction (data.uniformTimeFraction): the option reaches the run, and a fraction of
- * 0 leaves a run bit-identical to one that never heard of it, so earlier runs resume and repeat exactly.
+ * Training times with a uniform fraction (data.uniformTimeFraction) and offset noise (data.noiseOffset): each option
+ * reaches the run, and at 0 leaves a run bit-identical to one that never heard of it, so earlier runs resume and
+ * repeat exactly.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,8 +13,12 @@ import { runTraining } from '../../src/train/run.js';
 import { loadLatestCheckpoint } from '../../src/train/checkpoint.js';
 import { saveTinyVae, tinyDitConfig } from './tiny-run.js';
 
-test('a run with uniformly drawn times trains differently; a fraction of 0 is the plain run exactly', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'tessera-times-'));
+/**
+ * Trains the tiny run three times: without the option, with it at 0 and with it at `value`. Asserts that 0 leaves every
+ * weight bit-identical to the plain run and returns how far `value` moved the furthest weight.
+ */
+async function optionEffect(option: string, value: number): Promise<number> {
+  const work = mkdtempSync(join(tmpdir(), `tessera-${option}-`));
   const vaeDir = join(work, 'vae');
   await saveTinyVae(vaeDir);
   const train = async (name: string, data: Record<string, number>) => {
@@ -21,13 +26,23 @@ test('a run with uniformly drawn times trains differently; a fraction of 0 is th
     return (await loadLatestCheckpoint(join(work, name)))!.weights;
   };
   const plain = await train('plain', {});
-  const zero = await train('zero', { uniformTimeFraction: 0 });
-  const half = await train('half', { uniformTimeFraction: 0.5 });
+  const zero = await train('zero', { [option]: 0 });
+  const on = await train('on', { [option]: value });
   let changed = 0;
   for (const [name, w] of plain) {
-    assert.deepEqual(zero.get(name)!.data, w.data, `${name}: fraction 0 changed the run`);
-    const h = half.get(name)!.data as Float32Array;
-    changed = Math.max(changed, (w.data as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - h[i]!)), 0));
+    assert.deepEqual(zero.get(name)!.data, w.data, `${name}: ${option} 0 changed the run`);
+    const o = on.get(name)!.data as Float32Array;
+    changed = Math.max(changed, (w.data as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - o[i]!)), 0));
   }
+  return changed;
+}
+
+test('a run with uniformly drawn times trains differently; a fraction of 0 is the plain run exactly', async () => {
+  const changed = await optionEffect('uniformTimeFraction', 0.5);
   assert.ok(changed > 1e-5, `uniform times changed the weights by ${changed}`);
+});
+
+test('a run with offset noise trains differently; an offset of 0 is the plain run exactly', async () => {
+  const changed = await optionEffect('noiseOffset', 0.1);
+  assert.ok(changed > 1e-5, `offset noise changed the weights by ${changed}`);
 });
