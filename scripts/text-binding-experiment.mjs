@@ -5,9 +5,12 @@
 // folder). Prints the mean distance of the predicted colours from the rendered ones (lower is better; about 125
 // means the caption's colour word is ignored).
 // Usage: node scripts/text-binding-experiment.mjs [--captions full|bare|mixed] [--pretrain STEPS] [--steps N]
+//   [--noise-offset STD] [--text-positions learned|rotary]
 //   --captions bare: every caption is just "a flat <colour> background"; full (default): the world's own captions;
 //   mixed: half of each (the probe then uses full captions, so it measures whether bare ones teach the full).
 //   --pretrain: steps of scene-fact pretraining for the text encoder first (src/train/text-pretrain.ts; 0 = none).
+//   --noise-offset: std of the offset noise the DiT trains with (data.noiseOffset of a run config; 0 = none).
+//   --text-positions: the text encoder's positions, a learned table (the default) or rotary embeddings.
 // Needs `npm run build`. One run of 600 steps takes about 2 minutes on two cores, plus about 4 per 2,500 steps of
 // pretraining.
 import { parseArgs } from 'node:util';
@@ -27,21 +30,24 @@ const fail = (message) => {
 };
 let values;
 try {
-  ({ values } = parseArgs({ options: { captions: { type: 'string', default: 'full' }, pretrain: { type: 'string', default: '0' }, steps: { type: 'string', default: '600' } } }));
+  ({ values } = parseArgs({ options: { captions: { type: 'string', default: 'full' }, pretrain: { type: 'string', default: '0' }, steps: { type: 'string', default: '600' }, 'noise-offset': { type: 'string', default: '0' }, 'text-positions': { type: 'string', default: 'learned' } } }));
 } catch (e) {
   fail(e.message);
 }
+if (!['learned', 'rotary'].includes(values['text-positions'])) fail(`--text-positions: expected learned or rotary, got ${values['text-positions']}`);
 if (!['full', 'bare', 'mixed'].includes(values.captions)) fail(`--captions: expected full, bare or mixed, got ${values.captions}`);
 for (const flag of ['pretrain', 'steps']) {
   if (!/^\d+$/.test(values[flag])) fail(`--${flag}: expected a whole number of steps, got ${values[flag]}`);
 }
+const noiseOffset = Number(values['noise-offset']);
+if (values['noise-offset'].trim() === '' || !(noiseOffset >= 0 && noiseOffset <= 1)) fail(`--noise-offset: expected a number from 0 to 1, got ${values['noise-offset']}`);
 const bare = values.captions === 'bare';
 const size = 32;
 const levels = { short: 0.4, medium: 0.3, dense: 0.3 };
 
 const { vae, tokenizer } = await loadModel('models/tessera-world', { only: ['vae', 'tokenizer'] });
 const transformer = new DiT({ latentChannels: 4, patchSize: [1, 2, 2], hiddenSize: 128, depth: 2, numHeads: 4, textDim: 128, framePositionFrequencies: 4 }, new Rng(1));
-const textEncoder = new TextEncoder({ vocabSize: tokenizer.vocabSize, width: 128, layers: 2, heads: 4, maxLength: 64 }, new Rng(2));
+const textEncoder = new TextEncoder({ vocabSize: tokenizer.vocabSize, width: 128, layers: 2, heads: 4, maxLength: 64, positions: values['text-positions'] }, new Rng(2));
 if (Number(values.pretrain) > 0) {
   const accuracy = pretrainTextEncoder(textEncoder, tokenizer, { steps: Number(values.pretrain), seed: 1, captionLevels: levels });
   console.log(`pretrained ${values.pretrain} steps: background colour ${(100 * accuracy.background_colour).toFixed(1)}%, first subject's colour ${(100 * accuracy.colour).toFixed(1)}%`);
@@ -67,7 +73,7 @@ const source = {
 };
 const bucket = { width: size, height: size, frames: 1, batch: 16, weight: 1 };
 const task = new DitTask({ vae, transformer, textEncoder, tokenizer }, source, [bucket], {
-  captionDropout: 0.1, conditionRate: 0, objectWeight: 0, noiseCorrelation: 0, shiftBaseTokens: 80, maxShift: 4,
+  captionDropout: 0.1, conditionRate: 0, objectWeight: 0, noiseCorrelation: 0, noiseOffset, shiftBaseTokens: 80, maxShift: 4,
 });
 const params = Object.entries(task.modules).flatMap(([name, module]) => module.namedParameters(name));
 const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0.01 });

@@ -86,3 +86,31 @@ test('save and load a text encoder', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('rotary positions: no position table, word order still matters, padding still ignored, saved and loaded', async () => {
+  assert.throws(() => resolveTextEncoderConfig({ vocabSize: 10, positions: 'sinusoid' as never }), /textEncoder\.positions: expected 'learned' or 'rotary'/);
+  assert.equal(resolveTextEncoderConfig({ vocabSize: 10 }).positions, 'learned', 'folders saved before the option load as learned');
+  const fixed = buildWordLevelTokenizer(CORPUS, { maxLength: 12 });
+  const longest = buildWordLevelTokenizer(CORPUS, { maxLength: 12, padding: 'longest' });
+  const encoder = new TextEncoder({ vocabSize: fixed.vocabSize, ...SMALL, positions: 'rotary' }, new Rng(5));
+  assert.equal(encoder.positionEmbedding, undefined);
+  assert.ok(!encoder.namedParameters('te').some(([name]) => name.includes('position')));
+
+  // the same words in another order: without positions attention would see the same set
+  const a = encoder.encodePrompts(fixed, ['a red ball rolls left', 'a blue ball rolls left']);
+  const swapped = encoder.encodePrompts(fixed, ['a ball red rolls left']);
+  const diff = Math.max(...row(a.tokens, 0, 2).map((v, d) => Math.abs(v - row(swapped.tokens, 0, 3)[d]!)));
+  assert.ok(diff > 1e-3, `"red" before and after "ball" encode alike (diff ${diff})`);
+  const b = encoder.encodePrompts(longest, ['a red ball rolls left']);
+  for (let l = 0; l < 6; l++) row(a.tokens, 0, l).forEach((v, d) => assert.ok(Math.abs(v - row(b.tokens, 0, l)[d]!) < 1e-5));
+
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-te-rotary-'));
+  try {
+    await encoder.savePretrained(dir);
+    const back = await TextEncoder.fromPretrained(dir);
+    assert.equal(back.config.positions, 'rotary');
+    assert.deepEqual([...back.encodePrompts(fixed, ['a red ball rolls left']).pooled.data], [...a.pooled.data.subarray(0, 32)]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

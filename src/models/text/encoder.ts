@@ -1,13 +1,17 @@
 /**
  * The text encoder: a small pre-norm transformer over word tokens.
  *
- *   ids [B, L] -> token embedding + learned position -> N x (x + attn(LN(x)), x + MLP(LN(x))) -> LN
+ *   ids [B, L] -> token embedding (+ learned position) -> N x (x + attn(LN(x)), x + MLP(LN(x))) -> LN
  *     -> tokens [B, L, D] (padding rows zeroed), key mask [B, L], pooled [B, D] (mean over real tokens)
+ *
+ * Positions are either a learned table added to the embeddings or rotary embeddings on the queries and keys of
+ * every attention (`positions: 'rotary'`), which make "the word just before this one" the same relation at every
+ * place in a caption: what binding a colour to the noun after it needs.
  *
  * The tokenizer always puts [CLS] first, so every prompt, the empty one included, has at least one real token
  * and a defined embedding: the empty prompt's output is the "unconditional" input of classifier-free guidance.
  */
-import { Rng, Tensor, attention, noGrad } from '../../engine/index.js';
+import { Rng, Tensor, attention, noGrad, rope } from '../../engine/index.js';
 import { TesseraError, invalidArgument } from '../../errors.js';
 import { loadPretrained, loadWeightsInto, savePretrained } from '../../formats/model-folder.js';
 import type { WritableDType } from '../../formats/safetensors.js';
@@ -22,6 +26,8 @@ export interface TextEncoderConfig {
   layers: number;
   heads: number;
   mlpRatio: number;
+  /** 'learned': a position table added to the token embeddings; 'rotary': rotary embeddings in attention. */
+  positions: 'learned' | 'rotary';
 }
 
 export const DEFAULT_TEXT_ENCODER_CONFIG: Readonly<Omit<TextEncoderConfig, 'vocabSize'>> = Object.freeze({
@@ -30,6 +36,7 @@ export const DEFAULT_TEXT_ENCODER_CONFIG: Readonly<Omit<TextEncoderConfig, 'voca
   layers: 4,
   heads: 4,
   mlpRatio: 4,
+  positions: 'learned',
 });
 
 export function resolveTextEncoderConfig(partial: Partial<TextEncoderConfig> & { vocabSize: number }): TextEncoderConfig {
@@ -40,6 +47,12 @@ export function resolveTextEncoderConfig(partial: Partial<TextEncoderConfig> & {
     }
   }
   if (c.width % c.heads !== 0) throw invalidArgument('textEncoder.width', `${c.width} is not divisible by heads=${c.heads}`);
+  if (c.positions !== 'learned' && c.positions !== 'rotary') {
+    throw invalidArgument('textEncoder.positions', `expected 'learned' or 'rotary', got ${JSON.stringify(c.positions)}`);
+  }
+  if (c.positions === 'rotary' && (c.width / c.heads) % 2 !== 0) {
+    throw invalidArgument('textEncoder.heads', `rotary positions need an even head width, got ${c.width / c.heads}`);
+  }
   return c;
 }
 
@@ -50,6 +63,22 @@ export interface TextEmbedding {
   mask: Uint8Array;
   /** Mean of the real tokens' features [B, D] (the adaLN conditioning). */
   pooled: Tensor;
+}
+
+interface Rotary { cos: Tensor; sin: Tensor }
+
+/** cos and sin [length, headDim / 2] of the usual rotary frequencies (base 10,000) at positions 0 .. length-1. */
+function rotaryTables(length: number, headDim: number): Rotary {
+  const half = headDim / 2;
+  const cos = new Float32Array(length * half), sin = new Float32Array(length * half);
+  for (let p = 0; p < length; p++) {
+    for (let i = 0; i < half; i++) {
+      const angle = p * Math.pow(10000, -i / half);
+      cos[p * half + i] = Math.cos(angle);
+      sin[p * half + i] = Math.sin(angle);
+    }
+  }
+  return { cos: Tensor.from(cos, [length, half]), sin: Tensor.from(sin, [length, half]) };
 }
 
 class SelfAttention extends Module {
@@ -64,12 +93,16 @@ class SelfAttention extends Module {
     this.proj = new Linear(width, width, { rng });
   }
 
-  forward(x: Tensor, keyMask: Uint8Array): Tensor {
+  forward(x: Tensor, keyMask: Uint8Array, rotary?: Rotary): Tensor {
     const [b, l, d] = x.shape as [number, number, number];
     const headDim = d / this.heads;
     // [B, L, 3D] -> [3, B, H, L, headDim]
     const qkv = this.qkv.forward(x).reshape([b, l, 3, this.heads, headDim]).permute([2, 0, 3, 1, 4]);
-    const [q, k, v] = qkv.split(1, 0).map((t) => t.squeeze(0)) as [Tensor, Tensor, Tensor];
+    let [q, k, v] = qkv.split(1, 0).map((t) => t.squeeze(0)) as [Tensor, Tensor, Tensor];
+    if (rotary) {
+      q = rope(q, rotary.cos, rotary.sin);
+      k = rope(k, rotary.cos, rotary.sin);
+    }
     const out = attention(q, k, v, { keyMask });
     return this.proj.forward(out.permute([0, 2, 1, 3]).reshape([b, l, d]));
   }
@@ -89,8 +122,8 @@ class EncoderBlock extends Module {
     this.mlp = new MLP(c.width, c.mlpRatio * c.width, c.width, { rng, activation: 'gelu' });
   }
 
-  forward(x: Tensor, keyMask: Uint8Array): Tensor {
-    x = x.add(this.attn.forward(this.norm1.forward(x), keyMask));
+  forward(x: Tensor, keyMask: Uint8Array, rotary?: Rotary): Tensor {
+    x = x.add(this.attn.forward(this.norm1.forward(x), keyMask, rotary));
     return x.add(this.mlp.forward(this.norm2.forward(x)));
   }
 }
@@ -100,7 +133,8 @@ export class TextEncoder extends Module {
   static readonly className = 'TextEncoder';
   readonly config: TextEncoderConfig;
   tokenEmbedding: Embedding;
-  positionEmbedding: Tensor;
+  /** Absent with rotary positions. */
+  positionEmbedding?: Tensor;
   blocks: EncoderBlock[];
   normOut: LayerNorm;
 
@@ -109,7 +143,7 @@ export class TextEncoder extends Module {
     this.config = resolveTextEncoderConfig(config);
     const c = this.config;
     this.tokenEmbedding = new Embedding(c.vocabSize, c.width, rng.fork('tokens'));
-    this.positionEmbedding = parameter(Tensor.randn([c.maxLength, c.width], rng.fork('positions'), 0.02));
+    if (c.positions === 'learned') this.positionEmbedding = parameter(Tensor.randn([c.maxLength, c.width], rng.fork('positions'), 0.02));
     const blockRng = rng.fork('blocks');
     this.blocks = Array.from({ length: c.layers }, () => new EncoderBlock(c, blockRng));
     this.normOut = new LayerNorm(c.width);
@@ -122,9 +156,10 @@ export class TextEncoder extends Module {
     if (ids.length !== batch * length || mask.length !== batch * length) {
       throw invalidArgument('ids', `expected ${batch} x ${length} ids and mask entries, got ${ids.length} and ${mask.length}`);
     }
-    const positions = this.positionEmbedding.slice(0, 0, length);
-    let x = this.tokenEmbedding.forward(ids, [batch, length]).add(positions);
-    for (const block of this.blocks) x = block.forward(x, mask);
+    let x = this.tokenEmbedding.forward(ids, [batch, length]);
+    if (this.positionEmbedding) x = x.add(this.positionEmbedding.slice(0, 0, length));
+    const rotary = c.positions === 'rotary' ? rotaryTables(length, c.width / c.heads) : undefined;
+    for (const block of this.blocks) x = block.forward(x, mask, rotary);
 
     const keep = Tensor.from(Float32Array.from(mask), [batch, length, 1]);
     const tokens = this.normOut.forward(x).mul(keep);
