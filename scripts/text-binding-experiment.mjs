@@ -4,13 +4,21 @@
 // captions that differ only in the background's colour (as scripts/probe-background-colour.mjs does for a model
 // folder). Prints the mean distance of the predicted colours from the rendered ones (lower is better; about 125
 // means the caption's colour word is ignored).
-// Usage: node scripts/text-binding-experiment.mjs [--captions full|bare|mixed] [--pretrain STEPS] [--steps N]
-//   [--noise-offset STD] [--text-positions learned|rotary]
+// Usage: node scripts/text-binding-experiment.mjs [--captions full|bare|mixed|named] [--pretrain STEPS] [--steps N]
+//   [--noise-offset STD] [--text-positions learned|rotary] [--uniform-time FRACTION] [--text-path both|tokens|pooled]
+//   [--cross-attention-gain G]
 //   --captions bare: every caption is just "a flat <colour> background"; full (default): the world's own captions;
-//   mixed: half of each (the probe then uses full captions, so it measures whether bare ones teach the full).
+//   mixed: half of each (the probe then uses full captions, so it measures whether bare ones teach the full);
+//   named: the world's own captions, only those that name the background's colour (short ones often do not).
 //   --pretrain: steps of scene-fact pretraining for the text encoder first (src/train/text-pretrain.ts; 0 = none).
 //   --noise-offset: std of the offset noise the DiT trains with (data.noiseOffset of a run config; 0 = none).
 //   --text-positions: the text encoder's positions, a learned table (the default) or rotary embeddings.
+//   --uniform-time: fraction of samples whose flow time is drawn uniformly (data.uniformTimeFraction; 0 = none).
+//   --text-path: what of the caption reaches the DiT: both (the default), only the token features (cross-attention;
+//   the pooled vector zeroed) or only the pooled vector (adaLN; the token features zeroed).
+//   --cross-attention-gain: starting gain of the cross-attention's query and key RMS norms (1 = the model's own).
+//   With both normalised, a head's logits are at most sqrt(head width) times the two gains (5.7 here), so a larger
+//   gain lets a query single out one word of a long caption from the start.
 // Needs `npm run build`. One run of 600 steps takes about 2 minutes on two cores, plus about 4 per 2,500 steps of
 // pretraining.
 import { parseArgs } from 'node:util';
@@ -30,17 +38,22 @@ const fail = (message) => {
 };
 let values;
 try {
-  ({ values } = parseArgs({ options: { captions: { type: 'string', default: 'full' }, pretrain: { type: 'string', default: '0' }, steps: { type: 'string', default: '600' }, 'noise-offset': { type: 'string', default: '0' }, 'text-positions': { type: 'string', default: 'learned' } } }));
+  ({ values } = parseArgs({ options: { captions: { type: 'string', default: 'full' }, pretrain: { type: 'string', default: '0' }, steps: { type: 'string', default: '600' }, 'noise-offset': { type: 'string', default: '0' }, 'text-positions': { type: 'string', default: 'learned' }, 'uniform-time': { type: 'string', default: '0' }, 'text-path': { type: 'string', default: 'both' }, 'cross-attention-gain': { type: 'string', default: '1' } } }));
 } catch (e) {
   fail(e.message);
 }
+if (!['both', 'tokens', 'pooled'].includes(values['text-path'])) fail(`--text-path: expected both, tokens or pooled, got ${values['text-path']}`);
 if (!['learned', 'rotary'].includes(values['text-positions'])) fail(`--text-positions: expected learned or rotary, got ${values['text-positions']}`);
-if (!['full', 'bare', 'mixed'].includes(values.captions)) fail(`--captions: expected full, bare or mixed, got ${values.captions}`);
+if (!['full', 'bare', 'mixed', 'named'].includes(values.captions)) fail(`--captions: expected full, bare, mixed or named, got ${values.captions}`);
 for (const flag of ['pretrain', 'steps']) {
   if (!/^\d+$/.test(values[flag])) fail(`--${flag}: expected a whole number of steps, got ${values[flag]}`);
 }
 const noiseOffset = Number(values['noise-offset']);
 if (values['noise-offset'].trim() === '' || !(noiseOffset >= 0 && noiseOffset <= 1)) fail(`--noise-offset: expected a number from 0 to 1, got ${values['noise-offset']}`);
+const uniformTimeFraction = Number(values['uniform-time']);
+if (values['uniform-time'].trim() === '' || !(uniformTimeFraction >= 0 && uniformTimeFraction <= 1)) fail(`--uniform-time: expected a fraction from 0 to 1, got ${values['uniform-time']}`);
+const crossAttentionGain = Number(values['cross-attention-gain']);
+if (values['cross-attention-gain'].trim() === '' || !(crossAttentionGain > 0)) fail(`--cross-attention-gain: expected a positive number, got ${values['cross-attention-gain']}`);
 const bare = values.captions === 'bare';
 const size = 32;
 const levels = { short: 0.4, medium: 0.3, dense: 0.3 };
@@ -53,6 +66,23 @@ if (Number(values.pretrain) > 0) {
   console.log(`pretrained ${values.pretrain} steps: background colour ${(100 * accuracy.background_colour).toFixed(1)}%, first subject's colour ${(100 * accuracy.colour).toFixed(1)}%`);
 }
 
+for (const block of transformer.blocks) {
+  block.crossAttn.qNorm.weight.data.fill(crossAttentionGain);
+  block.crossAttn.kNorm.weight.data.fill(crossAttentionGain);
+}
+
+// cut one of the two ways the caption reaches the DiT, in training and in the probe alike
+if (values['text-path'] !== 'both') {
+  const encode = textEncoder.forward.bind(textEncoder);
+  textEncoder.forward = (batch) => {
+    const out = encode(batch);
+    return values['text-path'] === 'tokens' ? { ...out, pooled: out.pooled.mul(0) } : { ...out, tokens: out.tokens.mul(0) };
+  };
+}
+
+/** Whether a caption says the flat background's colour (the world's phrases: SOLID_PHRASES in world/caption.ts). */
+const namesBackgroundColour = (caption, colour) => new RegExp(`\\b${colour} (background|backdrop)\\b`).test(caption);
+
 // only flat-background scenes, so every step carries the signal
 const stream = new WorldDataset({ buckets: [{ width: size, height: size, frames: 1 }], seed: 7, captionLevels: levels });
 const source = {
@@ -62,6 +92,7 @@ const source = {
     while (clips.length < n) {
       const s = stream.next();
       if (s.spec.background.kind !== 'solid') continue;
+      if (values.captions === 'named' && !namesBackgroundColour(s.caption, s.spec.background.colour)) continue;
       const bareCaption = bare || (values.captions === 'mixed' && clips.length % 2 === 0);
       captions.push(bareCaption ? `a flat ${s.spec.background.colour} background` : s.caption);
       clips.push(s.clip);
@@ -73,7 +104,7 @@ const source = {
 };
 const bucket = { width: size, height: size, frames: 1, batch: 16, weight: 1 };
 const task = new DitTask({ vae, transformer, textEncoder, tokenizer }, source, [bucket], {
-  captionDropout: 0.1, conditionRate: 0, objectWeight: 0, noiseCorrelation: 0, noiseOffset, shiftBaseTokens: 80, maxShift: 4,
+  captionDropout: 0.1, conditionRate: 0, objectWeight: 0, noiseCorrelation: 0, noiseOffset, uniformTimeFraction, shiftBaseTokens: 80, maxShift: 4,
 });
 const params = Object.entries(task.modules).flatMap(([name, module]) => module.namedParameters(name));
 const optimizer = new AdamW(params, { lr: 1e-3, weightDecay: 0.01 });
