@@ -64,7 +64,7 @@ test('offset noise adds one constant per sample and channel, with the asked std;
   assert.equal(new Set(offsets.map((o) => o.toFixed(6))).size, offsets.length, 'samples or channels share an offset');
 
   // the offsets' spread over many samples is the std asked for
-  const many = addNoiseOffset(Tensor.zeros([2000, 2, 1, 1, 1]), 0.3, new Rng(9)).data;
+  const many = Array.from(addNoiseOffset(Tensor.zeros([2000, 2, 1, 1, 1]), 0.3, new Rng(9)).data);
   const std = Math.sqrt(many.reduce((s, v) => s + v * v, 0) / many.length);
   assert.ok(Math.abs(std - 0.3) < 0.02, `std ${std}`);
   assert.throws(() => addNoiseOffset(Tensor.zeros([1, 1, 1, 1, 1]), -0.1, new Rng(1)), /noise_offset/);

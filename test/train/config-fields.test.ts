@@ -4,11 +4,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTrainConfig, readTrainConfig } from '../../src/train/config.js';
 
-const base = () => ({
-  task: 'dit', runDir: 'runs/x', vaeFrom: 'models/vae', optim: { totalSteps: 10, lr: 1e-4 } as Record<string, unknown>,
-  data: { source: 'world', buckets: [{ width: 32, height: 32, frames: 1, batch: 1, weight: 1 }] as Record<string, unknown>[] } as Record<string, unknown>,
-  vaeLoss: {} as Record<string, unknown>,
-} as Record<string, unknown> & { optim: Record<string, unknown>; data: Record<string, unknown> & { buckets: Record<string, unknown>[] }; vaeLoss: Record<string, unknown> });
+type Section = Record<string, unknown>;
+type Config = Section & { optim: Section; data: Section & { buckets: Section[] }; vaeLoss: Section };
+const base = (): Config => ({
+  task: 'dit', runDir: 'runs/x', vaeFrom: 'models/vae', optim: { totalSteps: 10, lr: 1e-4 },
+  data: { source: 'world', buckets: [{ width: 32, height: 32, frames: 1, batch: 1, weight: 1 }] },
+  vaeLoss: {},
+});
 
 test('a misspelt field anywhere in a run config is named, not ignored', () => {
   assert.doesNotThrow(() => parseTrainConfig(base(), 'c.json'));
