@@ -5,7 +5,17 @@ import { loadPipeline, renderScene, validateSpec } from '../dist/index.js';
 import { Rng, Tensor, noGrad } from '../dist/engine/index.js';
 import { SOLID_BACKGROUND_COLOURS } from '../dist/world/index.js';
 
-const TIME = 0.98;
+/** The probes' flow time: nearly pure noise, so only the caption can say the picture's colour. */
+export const PROBE_TIME = 0.98;
+
+/** The probes' caption for a flat background of `colour`, with a small pink circle on it. */
+export const probeCaption = (colour) => `A pink circle rests in front of a flat ${colour} background.`;
+
+/** The probes' fixed noise for one still image of size × size (the same draw in every probe). */
+export function probeNoise({ vae, transformer }, size) {
+  const cells = size / vae.spatialFactor;
+  return Tensor.randn([1, transformer.config.latentChannels, 1, cells, cells], new Rng(5), 1);
+}
 
 /** Mean [r, g, b] (0-255) of a flat background as the world renders it, with one small circle of `objectColour` on it. */
 function renderedColour(colour, size, objectColour) {
@@ -49,11 +59,10 @@ export function predictedMeanRgb({ vae, transformer }, noise, time, condition) {
  * encode(caption) gives the DiT's text condition; caption(colour) and objectColour(colour) set each probe's scene.
  */
 export function backgroundColourDistances({ vae, transformer, encode }, { size, caption, objectColour }) {
-  const cells = size / vae.spatialFactor;
-  const noise = Tensor.randn([1, transformer.config.latentChannels, 1, cells, cells], new Rng(5), 1);
+  const noise = probeNoise({ vae, transformer }, size);
   const rows = SOLID_BACKGROUND_COLOURS.map((colour) => {
     const rendered = renderedColour(colour, size, objectColour(colour));
-    const predicted = predictedMeanRgb({ vae, transformer }, noise, TIME, encode(caption(colour)));
+    const predicted = predictedMeanRgb({ vae, transformer }, noise, PROBE_TIME, encode(caption(colour)));
     return { colour, predicted, rendered, distance: Math.hypot(...predicted.map((v, i) => v - rendered[i])) };
   });
   return { rows, mean: rows.reduce((s, r) => s + r.distance, 0) / rows.length };

@@ -4,14 +4,14 @@
 // does not gives every caption the same. Prints the mean RGB of each prediction and its distance to the colour's
 // mean in the world's renders, then the average distance (lower is better).
 // Usage: node scripts/probe-background-colour.mjs [MODEL_DIR] (needs `npm run build`)
-import { backgroundColourDistances, loadProbePipeline } from './background-colour.mjs';
+import { backgroundColourDistances, loadProbePipeline, probeCaption } from './background-colour.mjs';
 
 const dir = process.argv[2];
 const pipeline = await loadProbePipeline(dir, 'probe-background-colour');
 const { vae, transformer, text } = pipeline.parts;
 const { rows, mean } = backgroundColourDistances({ vae, transformer, encode: (caption) => text.encode([caption]) }, {
   size: 64,
-  caption: (colour) => `A pink circle rests in front of a flat ${colour} background.`,
+  caption: probeCaption,
   // a lone small object, in a colour that stands out from the background
   objectColour: (colour) => (colour === 'pink' ? 'blue' : 'pink'),
 });

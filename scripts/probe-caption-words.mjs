@@ -3,15 +3,13 @@
 // (relative difference of the pooled vector and of the tokens) and the mean RGB of the DiT's clean-image
 // prediction from one fixed noise at flow time t, where only the caption can say what the picture holds.
 // Usage: node scripts/probe-caption-words.mjs [MODEL_DIR] [SIZE=64] [T=0.98] (needs `npm run build`)
-import { Rng, Tensor } from '../dist/engine/index.js';
-import { predictedMeanRgb, loadProbePipeline } from './background-colour.mjs';
+import { predictedMeanRgb, loadProbePipeline, probeNoise } from './background-colour.mjs';
 
 const [dir, sizeArg = '64', timeArg = '0.98'] = process.argv.slice(2);
 const size = Number(sizeArg), time = Number(timeArg);
 const pipeline = await loadProbePipeline(dir, 'probe-caption-words');
 const { vae, transformer, text } = pipeline.parts;
-const cells = size / vae.spatialFactor;
-const noise = Tensor.randn([1, transformer.config.latentChannels, 1, cells, cells], new Rng(5), 1);
+const noise = probeNoise({ vae, transformer }, size);
 
 const PAIRS = [
   ['background colour', 'A pink circle rests in front of a flat blue background.', 'A pink circle rests in front of a flat yellow background.'],

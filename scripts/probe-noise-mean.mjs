@@ -6,10 +6,9 @@
 // the colour word moves the prediction, and how far 0.1 of noise mean moves it at most. A model that reads the
 // caption moves more for the word; one that reads the noise's mean, more for the shift.
 // Usage: node scripts/probe-noise-mean.mjs [MODEL_DIR] (needs `npm run build`)
-import { loadProbePipeline, predictedMeanRgb } from './background-colour.mjs';
-import { Rng, Tensor } from '../dist/engine/index.js';
+import { PROBE_TIME, loadProbePipeline, predictedMeanRgb, probeCaption, probeNoise } from './background-colour.mjs';
+import { Tensor } from '../dist/engine/index.js';
 
-const TIME = 0.98;
 const SIZE = 64;
 const SHIFT = 0.1;
 const dir = process.argv[2];
@@ -17,7 +16,7 @@ const pipeline = await loadProbePipeline(dir, 'probe-noise-mean');
 const { vae, transformer, text } = pipeline.parts;
 const channels = transformer.config.latentChannels;
 const cells = SIZE / vae.spatialFactor;
-const noise = Tensor.randn([1, channels, 1, cells, cells], new Rng(5), 1);
+const noise = probeNoise({ vae, transformer }, SIZE);
 
 const distance = (a, b) => Math.hypot(...a.map((v, i) => v - b[i]));
 const rgb = (c) => c.map((v) => v.toFixed(0).padStart(4)).join('');
@@ -32,13 +31,13 @@ function shifted(channel, delta) {
 const predictions = {};
 let noiseShift = 0;
 for (const colour of ['blue', 'yellow']) {
-  const condition = text.encode([`A pink circle rests in front of a flat ${colour} background.`]);
-  const plain = predictedMeanRgb({ vae, transformer }, noise, TIME, condition);
+  const condition = text.encode([probeCaption(colour)]);
+  const plain = predictedMeanRgb({ vae, transformer }, noise, PROBE_TIME, condition);
   predictions[colour] = plain;
   console.log(`"${colour}": predicted ${rgb(plain)}`);
   for (let c = 0; c < channels; c++) {
     for (const delta of [-SHIFT, SHIFT]) {
-      const moved = predictedMeanRgb({ vae, transformer }, shifted(c, delta), TIME, condition);
+      const moved = predictedMeanRgb({ vae, transformer }, shifted(c, delta), PROBE_TIME, condition);
       noiseShift = Math.max(noiseShift, distance(moved, plain));
       console.log(`  channel ${c} ${delta > 0 ? '+' : '-'}${SHIFT}: ${rgb(moved)}   moved ${distance(moved, plain).toFixed(0)}`);
     }

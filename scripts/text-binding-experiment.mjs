@@ -42,28 +42,36 @@ try {
 } catch (e) {
   fail(e.message);
 }
-if (!['both', 'tokens', 'pooled'].includes(values['text-path'])) fail(`--text-path: expected both, tokens or pooled, got ${values['text-path']}`);
-if (!['learned', 'rotary'].includes(values['text-positions'])) fail(`--text-positions: expected learned or rotary, got ${values['text-positions']}`);
-if (!['full', 'bare', 'mixed', 'named'].includes(values.captions)) fail(`--captions: expected full, bare, mixed or named, got ${values.captions}`);
-for (const flag of ['pretrain', 'steps']) {
-  if (!/^\d+$/.test(values[flag])) fail(`--${flag}: expected a whole number of steps, got ${values[flag]}`);
-}
-const noiseOffset = Number(values['noise-offset']);
-if (values['noise-offset'].trim() === '' || !(noiseOffset >= 0 && noiseOffset <= 1)) fail(`--noise-offset: expected a number from 0 to 1, got ${values['noise-offset']}`);
-const uniformTimeFraction = Number(values['uniform-time']);
-if (values['uniform-time'].trim() === '' || !(uniformTimeFraction >= 0 && uniformTimeFraction <= 1)) fail(`--uniform-time: expected a fraction from 0 to 1, got ${values['uniform-time']}`);
-const crossAttentionGain = Number(values['cross-attention-gain']);
-if (values['cross-attention-gain'].trim() === '' || !(crossAttentionGain > 0)) fail(`--cross-attention-gain: expected a positive number, got ${values['cross-attention-gain']}`);
-const bare = values.captions === 'bare';
+/** The value of a flag that takes one of `choices`. */
+const choice = (flag, choices) => {
+  if (!choices.includes(values[flag])) fail(`--${flag}: expected one of ${choices.join(', ')}, got ${values[flag]}`);
+  return values[flag];
+};
+/** The value of a numeric flag, which must satisfy ok(value, text); `expected` says what it must be. */
+const number = (flag, ok, expected) => {
+  const v = Number(values[flag]);
+  if (values[flag].trim() === '' || !ok(v, values[flag])) fail(`--${flag}: expected ${expected}, got ${values[flag]}`);
+  return v;
+};
+const textPath = choice('text-path', ['both', 'tokens', 'pooled']);
+const textPositions = choice('text-positions', ['learned', 'rotary']);
+const captions = choice('captions', ['full', 'bare', 'mixed', 'named']);
+const wholeNumber = (_v, text) => /^\d+$/.test(text);
+const pretrainSteps = number('pretrain', wholeNumber, 'a whole number of steps');
+const steps = number('steps', wholeNumber, 'a whole number of steps');
+const noiseOffset = number('noise-offset', (v) => v >= 0 && v <= 1, 'a number from 0 to 1');
+const uniformTimeFraction = number('uniform-time', (v) => v >= 0 && v <= 1, 'a fraction from 0 to 1');
+const crossAttentionGain = number('cross-attention-gain', (v) => v > 0, 'a positive number');
+const bare = captions === 'bare';
 const size = 32;
 const levels = { short: 0.4, medium: 0.3, dense: 0.3 };
 
 const { vae, tokenizer } = await loadModel('models/tessera-world', { only: ['vae', 'tokenizer'] });
 const transformer = new DiT({ latentChannels: 4, patchSize: [1, 2, 2], hiddenSize: 128, depth: 2, numHeads: 4, textDim: 128, framePositionFrequencies: 4 }, new Rng(1));
-const textEncoder = new TextEncoder({ vocabSize: tokenizer.vocabSize, width: 128, layers: 2, heads: 4, maxLength: 64, positions: values['text-positions'] }, new Rng(2));
-if (Number(values.pretrain) > 0) {
-  const accuracy = pretrainTextEncoder(textEncoder, tokenizer, { steps: Number(values.pretrain), seed: 1, captionLevels: levels });
-  console.log(`pretrained ${values.pretrain} steps: background colour ${(100 * accuracy.background_colour).toFixed(1)}%, first subject's colour ${(100 * accuracy.colour).toFixed(1)}%`);
+const textEncoder = new TextEncoder({ vocabSize: tokenizer.vocabSize, width: 128, layers: 2, heads: 4, maxLength: 64, positions: textPositions }, new Rng(2));
+if (pretrainSteps > 0) {
+  const accuracy = pretrainTextEncoder(textEncoder, tokenizer, { steps: pretrainSteps, seed: 1, captionLevels: levels });
+  console.log(`pretrained ${pretrainSteps} steps: background colour ${(100 * accuracy.background_colour).toFixed(1)}%, first subject's colour ${(100 * accuracy.colour).toFixed(1)}%`);
 }
 
 for (const block of transformer.blocks) {
@@ -72,11 +80,11 @@ for (const block of transformer.blocks) {
 }
 
 // cut one of the two ways the caption reaches the DiT, in training and in the probe alike
-if (values['text-path'] !== 'both') {
+if (textPath !== 'both') {
   const encode = textEncoder.forward.bind(textEncoder);
   textEncoder.forward = (batch) => {
     const out = encode(batch);
-    return values['text-path'] === 'tokens' ? { ...out, pooled: out.pooled.mul(0) } : { ...out, tokens: out.tokens.mul(0) };
+    return textPath === 'tokens' ? { ...out, pooled: out.pooled.mul(0) } : { ...out, tokens: out.tokens.mul(0) };
   };
 }
 
@@ -92,8 +100,8 @@ const source = {
     while (clips.length < n) {
       const s = stream.next();
       if (s.spec.background.kind !== 'solid') continue;
-      if (values.captions === 'named' && !namesBackgroundColour(s.caption, s.spec.background.colour)) continue;
-      const bareCaption = bare || (values.captions === 'mixed' && clips.length % 2 === 0);
+      if (captions === 'named' && !namesBackgroundColour(s.caption, s.spec.background.colour)) continue;
+      const bareCaption = bare || (captions === 'mixed' && clips.length % 2 === 0);
       captions.push(bareCaption ? `a flat ${s.spec.background.colour} background` : s.caption);
       clips.push(s.clip);
     }
@@ -117,7 +125,7 @@ const colourDistance = () => backgroundColourDistances({ vae, transformer, encod
 
 const rng = new Rng(1);
 let lossSum = 0;
-for (let step = 1; step <= Number(values.steps); step++) {
+for (let step = 1; step <= steps; step++) {
   const { loss } = await task.step(rng.fork(`step.${step}`));
   lossSum += loss.item();
   loss.backward();
