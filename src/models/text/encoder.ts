@@ -16,6 +16,7 @@ import { TesseraError, invalidArgument } from '../../errors.js';
 import { loadPretrained, loadWeightsInto, savePretrained } from '../../formats/model-folder.js';
 import type { WritableDType } from '../../formats/safetensors.js';
 import { Embedding, LayerNorm, Linear, MLP, Module, parameter } from '../../nn/index.js';
+import { rope3d } from '../dit/model.js';
 import type { BatchEncoding, WordLevelTokenizer } from './tokenizer.js';
 
 export interface TextEncoderConfig {
@@ -65,21 +66,8 @@ export interface TextEmbedding {
   pooled: Tensor;
 }
 
-interface Rotary { cos: Tensor; sin: Tensor }
-
-/** cos and sin [length, headDim / 2] of the usual rotary frequencies (base 10,000) at positions 0 .. length-1. */
-function rotaryTables(length: number, headDim: number): Rotary {
-  const half = headDim / 2;
-  const cos = new Float32Array(length * half), sin = new Float32Array(length * half);
-  for (let p = 0; p < length; p++) {
-    for (let i = 0; i < half; i++) {
-      const angle = p * Math.pow(10000, -i / half);
-      cos[p * half + i] = Math.cos(angle);
-      sin[p * half + i] = Math.sin(angle);
-    }
-  }
-  return { cos: Tensor.from(cos, [length, half]), sin: Tensor.from(sin, [length, half]) };
-}
+/** cos and sin [length, pairs] for rotating queries and keys: the DiT's table, on a grid with one axis. */
+type Rotary = ReturnType<typeof rope3d>;
 
 class SelfAttention extends Module {
   readonly heads: number;
@@ -158,7 +146,7 @@ export class TextEncoder extends Module {
     }
     let x = this.tokenEmbedding.forward(ids, [batch, length]);
     if (this.positionEmbedding) x = x.add(this.positionEmbedding.slice(0, 0, length));
-    const rotary = c.positions === 'rotary' ? rotaryTables(length, c.width / c.heads) : undefined;
+    const rotary = c.positions === 'rotary' ? rope3d({ t: 1, h: 1, w: length }, [0, 0, c.width / c.heads / 2], 10000) : undefined;
     for (const block of this.blocks) x = block.forward(x, mask, rotary);
 
     const keep = Tensor.from(Float32Array.from(mask), [batch, length, 1]);
