@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng, Tensor, noGrad, rope } from '../../src/engine/index.js';
+import { Rng, Tensor, mul, noGrad, rope, sum } from '../../src/engine/index.js';
 import { TesseraError } from '../../src/errors.js';
 import {
   DiT,
   DiTConfig,
   FrameIndexEmbed,
   PatchEmbed3D,
+  TemporalAttention,
   batchTextConditions,
   frameChannels,
   rope3d,
@@ -67,7 +68,7 @@ test('a new DiT is the identity in every block and outputs zero (adaLN-Zero)', (
   const x = Tensor.randn([1, 8, 32], rng);
   const cAct = Tensor.randn([1, 32], rng);
   const cond = text(1, 3, 8, rng);
-  const rot = rope3d({ t: 2, h: 2, w: 2 }, [2, 2, 4], 10000);
+  const rot = model.rotations({ t: 2, h: 2, w: 2 });
   for (const block of model.blocks) {
     assert.deepEqual(noGrad(() => block.forward(x, cAct, cond, rot, null)).toArray(), x.toArray());
   }
@@ -227,6 +228,67 @@ test('adding frame-index features to a trained model leaves its output unchanged
   }
 });
 
+test('temporal attention mixes tokens only along time, at their own place in the frame', () => {
+  const rng = new Rng(21);
+  const layer = new TemporalAttention(32, 2, rng.fork('layer'));
+  for (let i = 0; i < layer.attn.proj.weight.size; i++) layer.attn.proj.weight.data[i] = 0.1 * rng.normal();
+  const grid = { t: 3, h: 2, w: 2 };
+  const model = new DiT({ ...TINY, temporalAttention: true }, rng.fork('m'));
+  const rot = model.rotations(grid);
+  const x = Tensor.randn([2, 12, 32], rng); // B = 2, tokens in (t, h, w) raster order
+  const base = noGrad(() => layer.forward(x, grid, rot.time, null)).toArray();
+  const changed = x.clone();
+  for (let d = 0; d < 32; d++) changed.data[(12 + 1 * 4 + 3) * 32 + d] += 1; // batch 1, frame 1, place (1, 1)
+  const after = noGrad(() => layer.forward(changed, grid, rot.time, null)).toArray();
+  for (let b = 0; b < 2; b++) {
+    for (let t = 0; t < 3; t++) {
+      for (let place = 0; place < 4; place++) {
+        const row = (b * 12 + t * 4 + place) * 32;
+        const moved = after.slice(row, row + 32).some((v, d) => v !== base[row + d]);
+        assert.equal(moved, b === 1 && place === 3, `batch ${b}, frame ${t}, place ${place}`);
+      }
+    }
+  }
+});
+
+test('adding temporal attention to a trained model leaves its output unchanged until it is trained', async () => {
+  const rng = new Rng(22);
+  const base = new DiT(TINY, rng.fork('m'));
+  randomiseZeroInit(base, rng.fork('w'));
+  const withTime = new DiT({ ...TINY, temporalAttention: true }, rng.fork('m2'));
+  const old = base.stateDict();
+  for (const [name, p] of withTime.stateDict()) {
+    const src = old.get(name);
+    if (src) p.data.set(src.data);
+    else assert.match(name, /^blocks\.\d+\.temporalAttn\./);
+  }
+  const input = { latents: Tensor.randn([1, 4, 3, 4, 4], rng), timesteps: [0.6], text: text(1, 2, 8, rng) };
+  assert.deepEqual(noGrad(() => withTime.forward(input)).toArray(), noGrad(() => base.forward(input)).toArray());
+  // once its projection is trained the branch changes the output, and gradients reach all of it
+  for (const block of withTime.blocks) for (let i = 0; i < block.temporalAttn!.attn.proj.weight.size; i++) block.temporalAttn!.attn.proj.weight.data[i] = 0.05 * rng.normal();
+  assert.notDeepEqual(noGrad(() => withTime.forward(input)).toArray(), noGrad(() => base.forward(input)).toArray());
+  const out = withTime.forward(input);
+  sum(mul(out, out)).backward();
+  const qkv = [...withTime.namedParameters()].filter(([name]) => name.endsWith('temporalAttn.attn.qkv.weight'));
+  assert.equal(qkv.length, TINY.depth);
+  for (const [name, p] of qkv) assert.ok(p.grad!.data.some((v) => v !== 0), `${name} got no gradient`);
+  assert.throws(() => new DiT({ ...TINY, temporalAttention: 'yes' as unknown as boolean }, rng), /DiTConfig\.temporalAttention: expected true or false/);
+  // a folder written before the field existed loads with it off
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-dit-'));
+  try {
+    await base.savePretrained(dir);
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+    delete config.temporalAttention;
+    await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+    const loaded = await DiT.fromPretrained(dir);
+    assert.equal(loaded.config.temporalAttention, false);
+    assert.ok(loaded.blocks.every((b) => b.temporalAttn === null));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('batchTextConditions pads shorter captions and masks the padding', () => {
   const rng = new Rng(9);
   const a = text(1, 3, 4, rng, Uint8Array.from([1, 1, 0]));
@@ -275,6 +337,28 @@ test('a token mask hides padded tokens of a packed sequence from the real ones',
     }
   }
   assert.throws(() => model.forward({ latents: x, timesteps: [0.5], text: cond, tokenMask: new Uint8Array(3) }), /tokenMask: expected 4/);
+});
+
+test('with temporal attention a token mask still hides padded tokens, even a place padded in every frame', () => {
+  const rng = new Rng(23);
+  const model = new DiT({ ...TINY, temporalAttention: true }, rng.fork('model'));
+  randomiseZeroInit(model, rng.fork('w'));
+  for (const block of model.blocks) for (let i = 0; i < block.temporalAttn!.attn.proj.weight.size; i++) block.temporalAttn!.attn.proj.weight.data[i] = 0.05 * rng.normal();
+  const x = Tensor.randn([1, 4, 2, 4, 4], rng); // 2 frames of 2x2 tokens
+  const cond = text(1, 2, 8, rng);
+  const tokenMask = Uint8Array.from([1, 1, 0, 1, 1, 1, 0, 0]); // place 2 padded in both frames, place 3 in frame 1
+  const run = (latents: Tensor) => noGrad(() => model.forward({ latents, timesteps: [0.5], text: cond, tokenMask })).toArray();
+  const changed = x.clone();
+  const padded = (t: number, h: number, w: number): boolean => tokenMask[t * 4 + (h >> 1) * 2 + (w >> 1)] === 0;
+  for (let c = 0; c < 4; c++) for (let t = 0; t < 2; t++) for (let h = 0; h < 4; h++) for (let w = 0; w < 4; w++) {
+    if (padded(t, h, w)) changed.data[((c * 2 + t) * 4 + h) * 4 + w] = 5;
+  }
+  const a = run(x), b = run(changed);
+  assert.ok(b.every(Number.isFinite));
+  for (let c = 0; c < 4; c++) for (let t = 0; t < 2; t++) for (let h = 0; h < 4; h++) for (let w = 0; w < 4; w++) {
+    const i = ((c * 2 + t) * 4 + h) * 4 + w;
+    if (!padded(t, h, w)) assert.equal(b[i], a[i], `real cell c=${c} t=${t} h=${h} w=${w} changed`);
+  }
 });
 
 test('guidance with a negative prompt in one doubled pass equals two separate passes', () => {

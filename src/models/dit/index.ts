@@ -7,6 +7,7 @@ export {
   FrameIndexEmbed,
   TimestepEmbedder,
   SelfAttention,
+  TemporalAttention,
   CrossAttention,
   FinalLayer,
   rope3d,
@@ -14,4 +15,4 @@ export {
   frameChannels,
   batchTextConditions,
 } from './model.js';
-export type { DiTInput, TextCondition, FrameCondition, TokenGrid } from './model.js';
+export type { DiTInput, TextCondition, FrameCondition, TokenGrid, BlockRotations } from './model.js';

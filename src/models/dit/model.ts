@@ -5,6 +5,7 @@
  *   timestep t --> TimestepEmbedder --+--> c [B, D]  (conditions every block through adaLN-Zero)
  *   pooled text --> Linear -----------+
  *   tokens --> DiTBlock x depth (self-attention over all spacetime tokens with 3D RoPE and QK-norm,
+ *                                optionally attention along time alone (temporalAttention),
  *                                cross-attention to the text tokens, GELU MLP)
  *          --> FinalLayer (adaLN + linear) --> unpatchify --> velocity [B, C, T, H, W]
  *
@@ -70,6 +71,11 @@ export interface DiTConfig {
    * this field loads as). See FrameIndexEmbed: they tell a token which latent frame of the window it is in.
    */
   frameIndexFrequencies: number;
+  /**
+   * Adds to every block a branch of attention along time alone (TemporalAttention), after the spacetime
+   * self-attention. False, the default, is what every model folder written before this field loads as.
+   */
+  temporalAttention: boolean;
 }
 
 export const DiTConfig = {
@@ -88,6 +94,7 @@ export const DiTConfig = {
       timestepFeatures: 256,
       framePositionFrequencies: 8,
       frameIndexFrequencies: 0,
+      temporalAttention: false,
     };
   },
 
@@ -110,6 +117,9 @@ export const DiTConfig = {
     }
     if (!Number.isInteger(c.frameIndexFrequencies) || c.frameIndexFrequencies < 0) {
       throw invalidArgument('DiTConfig.frameIndexFrequencies', `expected an integer >= 0, got ${c.frameIndexFrequencies}`);
+    }
+    if (typeof c.temporalAttention !== 'boolean') {
+      throw invalidArgument('DiTConfig.temporalAttention', `expected true or false, got ${JSON.stringify(c.temporalAttention)}`);
     }
     if (c.timestepFeatures % 2 !== 0) throw invalidArgument('DiTConfig.timestepFeatures', `expected an even number, got ${c.timestepFeatures}`);
     if (c.ropeAxesPairs !== null) {
@@ -401,6 +411,52 @@ export class SelfAttention extends Module {
   }
 }
 
+/**
+ * Attention along time alone: a token attends to the tokens at its own (h, w) in every latent frame, as the
+ * temporal layers of Latte and Open-Sora do. The spacetime self-attention can reach those tokens too, but spread
+ * over every token of the clip it gives them a few percent of its weight (README, "What limits quality"); this
+ * branch gives an object's place in the other frames a path of its own. RoPE on the frame index only. The output
+ * projection starts at zero, so adding the branch to a trained model leaves it unchanged until the branch learns.
+ */
+export class TemporalAttention extends Module {
+  norm: LayerNorm;
+  attn: SelfAttention;
+
+  constructor(dim: number, numHeads: number, rng: Rng) {
+    super();
+    this.norm = new LayerNorm(dim);
+    this.attn = new SelfAttention(dim, numHeads, rng);
+    this.attn.proj.reset('zeros', rng);
+  }
+
+  /** x [B, N, D] in (t, h, w) raster order; rot: rotary tables [grid.t, headDim/2] of the frame index. */
+  forward(x: Tensor, grid: TokenGrid, rot: { cos: Tensor; sin: Tensor }, tokenMask: Uint8Array | null): Tensor {
+    const [B, N, D] = x.shape as [number, number, number];
+    const T = grid.t, S = grid.h * grid.w;
+    // [B, T, S, D] -> [B*S, T, D]: one short sequence per place in the frame
+    const seqs = reshape(permute(reshape(this.norm.forward(x), [B, T, S, D]), [0, 2, 1, 3]), [B * S, T, D]);
+    const out = this.attn.forward(seqs, rot, tokenMask ? temporalKeyMask(tokenMask, B, T, S) : null);
+    return reshape(permute(reshape(out, [B, S, T, D]), [0, 2, 1, 3]), [B, N, D]);
+  }
+}
+
+/**
+ * A [B, N] token mask laid out as [B*S, T] for the time sequences. A place that is padding in every frame keeps
+ * all its keys: its outputs are padding too, and a row with no key to attend to would be undefined.
+ */
+function temporalKeyMask(tokenMask: Uint8Array, B: number, T: number, S: number): Uint8Array {
+  const out = new Uint8Array(B * S * T);
+  for (let b = 0; b < B; b++) {
+    for (let s = 0; s < S; s++) {
+      const row = (b * S + s) * T;
+      let any = 0;
+      for (let t = 0; t < T; t++) any |= out[row + t] = tokenMask[(b * T + t) * S + s]!;
+      if (!any) out.fill(1, row, row + T);
+    }
+  }
+  return out;
+}
+
 /** Queries from the video tokens, keys and values from the text tokens; padding tokens are masked out. */
 export class CrossAttention extends Module {
   readonly numHeads: number;
@@ -432,6 +488,13 @@ export class CrossAttention extends Module {
   }
 }
 
+/** Rotary tables a block needs for one token grid: over all of spacetime, and over the frame index alone. */
+export interface BlockRotations {
+  grid: TokenGrid;
+  spacetime: { cos: Tensor; sin: Tensor };
+  time: { cos: Tensor; sin: Tensor };
+}
+
 /**
  * One transformer block with adaLN-Zero: the conditioning vector c sets a shift, scale and gate for the
  * self-attention and MLP branches. Gates and the cross-attention output start at zero, so a new block is the
@@ -440,6 +503,7 @@ export class CrossAttention extends Module {
 export class DiTBlock extends Module {
   norm1: LayerNorm;
   attn: SelfAttention;
+  temporalAttn: TemporalAttention | null;
   norm2: LayerNorm;
   crossAttn: CrossAttention;
   norm3: LayerNorm;
@@ -451,6 +515,8 @@ export class DiTBlock extends Module {
     const D = config.hiddenSize;
     this.norm1 = new LayerNorm(D, { affine: false });
     this.attn = new SelfAttention(D, config.numHeads, rng);
+    // its own stream, so that turning the branch on leaves every other weight of a new model as it was
+    this.temporalAttn = config.temporalAttention ? new TemporalAttention(D, config.numHeads, rng.fork('temporal_attn')) : null;
     this.norm2 = new LayerNorm(D); // affine: cross-attention has no modulation of its own
     this.crossAttn = new CrossAttention(D, config.textDim, config.numHeads, rng);
     this.crossAttn.proj.reset('zeros', rng);
@@ -460,10 +526,11 @@ export class DiTBlock extends Module {
   }
 
   /** x [B, N, D]; cAct = SiLU(c) [B, D], shared by all blocks. */
-  forward(x: Tensor, cAct: Tensor, text: TextCondition, rot: { cos: Tensor; sin: Tensor }, tokenMask: Uint8Array | null): Tensor {
+  forward(x: Tensor, cAct: Tensor, text: TextCondition, rot: BlockRotations, tokenMask: Uint8Array | null): Tensor {
     const [shiftMsa, scaleMsa, gateMsa, shiftMlp, scaleMlp, gateMlp] = chunk(this.adaLN.forward(cAct), 6, 1) as Tensor[];
-    const h = this.attn.forward(modulate(this.norm1.forward(x), shiftMsa!, scaleMsa!), rot, tokenMask);
+    const h = this.attn.forward(modulate(this.norm1.forward(x), shiftMsa!, scaleMsa!), rot.spacetime, tokenMask);
     x = add(x, mul(unsqueeze(gateMsa!, 1), h));
+    if (this.temporalAttn) x = add(x, this.temporalAttn.forward(x, rot.grid, rot.time, tokenMask));
     x = add(x, this.crossAttn.forward(this.norm2.forward(x), text.tokens, text.mask));
     const m = this.mlp.forward(modulate(this.norm3.forward(x), shiftMlp!, scaleMlp!));
     return add(x, mul(unsqueeze(gateMlp!, 1), m));
@@ -502,7 +569,7 @@ export class DiT extends Module {
   textPool: Linear;
   blocks: DiTBlock[];
   final: FinalLayer;
-  private readonly ropeCache = new Map<string, { cos: Tensor; sin: Tensor }>();
+  private readonly ropeCache = new Map<string, BlockRotations>();
 
   constructor(config: Partial<DiTConfig>, rng: Rng) {
     super();
@@ -563,7 +630,7 @@ export class DiT extends Module {
     if (this.frameIndex) tokens = add(tokens, this.frameIndex.forward(grid));
     const cond = add(this.timeEmbed.forward(input.timesteps), this.textPool.forward(input.text.pooled)); // [B, D]
     const cAct = silu(cond);
-    const rot = this.rope(grid);
+    const rot = this.rotations(grid);
     for (const block of this.blocks) tokens = block.forward(tokens, cAct, input.text, rot, input.tokenMask ?? null);
     return this.unpatchify(this.final.forward(tokens, cAct), grid);
   }
@@ -583,11 +650,17 @@ export class DiT extends Module {
     return g.t * g.h * g.w;
   }
 
-  private rope(grid: TokenGrid): { cos: Tensor; sin: Tensor } {
+  /** The rotary tables the blocks use for a token grid (cached per grid). */
+  rotations(grid: TokenGrid): BlockRotations {
     const key = `${grid.t}x${grid.h}x${grid.w}`;
     let r = this.ropeCache.get(key);
     if (!r) {
-      r = rope3d(grid, ropeAxesPairs(this.config), this.config.ropeTheta);
+      const half = this.config.hiddenSize / this.config.numHeads / 2;
+      r = {
+        grid,
+        spacetime: rope3d(grid, ropeAxesPairs(this.config), this.config.ropeTheta),
+        time: rope3d({ t: grid.t, h: 1, w: 1 }, [half, 0, 0], this.config.ropeTheta),
+      };
       if (this.ropeCache.size > 32) this.ropeCache.clear();
       this.ropeCache.set(key, r);
     }
