@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, Tensor, mul, noGrad, rope, sum } from '../../src/engine/index.js';
@@ -31,6 +31,20 @@ function text(B: number, L: number, dim: number, rng: Rng, mask: Uint8Array | nu
 function randomiseZeroInit(model: DiT, rng: Rng): void {
   for (const [name, p] of model.namedParameters()) {
     if (/adaLN|final\.linear|crossAttn\.proj/.test(name)) for (let i = 0; i < p.size; i++) p.data[i] = 0.05 * rng.normal();
+  }
+}
+
+/** Saves the model, deletes one field from its config.json (as a folder written before the field existed) and loads it. */
+async function reloadWithout(model: DiT, field: keyof DiTConfig): Promise<DiT> {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-dit-'));
+  try {
+    await model.savePretrained(dir);
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+    delete config[field];
+    await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+    return await DiT.fromPretrained(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -213,19 +227,9 @@ test('adding frame-index features to a trained model leaves its output unchanged
   const input = { latents: Tensor.randn([1, 4, 3, 4, 4], rng), timesteps: [0.6], text: text(1, 2, 8, rng) };
   assert.deepEqual(noGrad(() => withIndex.forward(input)).toArray(), noGrad(() => base.forward(input)).toArray());
   // a folder written before the field existed loads with it off
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-dit-'));
-  try {
-    await base.savePretrained(dir);
-    const { readFile, writeFile } = await import('node:fs/promises');
-    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
-    delete config.frameIndexFrequencies;
-    await writeFile(join(dir, 'config.json'), JSON.stringify(config));
-    const loaded = await DiT.fromPretrained(dir);
-    assert.equal(loaded.config.frameIndexFrequencies, 0);
-    assert.equal(loaded.frameIndex, null);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const loaded = await reloadWithout(base, 'frameIndexFrequencies');
+  assert.equal(loaded.config.frameIndexFrequencies, 0);
+  assert.equal(loaded.frameIndex, null);
 });
 
 test('temporal attention mixes tokens only along time, at their own place in the frame', () => {
@@ -274,19 +278,9 @@ test('adding temporal attention to a trained model leaves its output unchanged u
   for (const [name, p] of qkv) assert.ok(p.grad!.data.some((v) => v !== 0), `${name} got no gradient`);
   assert.throws(() => new DiT({ ...TINY, temporalAttention: 'yes' as unknown as boolean }, rng), /DiTConfig\.temporalAttention: expected true or false/);
   // a folder written before the field existed loads with it off
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-dit-'));
-  try {
-    await base.savePretrained(dir);
-    const { readFile, writeFile } = await import('node:fs/promises');
-    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
-    delete config.temporalAttention;
-    await writeFile(join(dir, 'config.json'), JSON.stringify(config));
-    const loaded = await DiT.fromPretrained(dir);
-    assert.equal(loaded.config.temporalAttention, false);
-    assert.ok(loaded.blocks.every((b) => b.temporalAttn === null));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const loaded = await reloadWithout(base, 'temporalAttention');
+  assert.equal(loaded.config.temporalAttention, false);
+  assert.ok(loaded.blocks.every((b) => b.temporalAttn === null));
 });
 
 test('batchTextConditions pads shorter captions and masks the padding', () => {
