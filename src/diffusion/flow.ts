@@ -6,7 +6,7 @@
  * whose velocity dx_t/dt = eps - x0 is what the model learns to predict. Sampling integrates that ODE from t = 1 to
  * t = 0 (see schedulers.ts).
  */
-import { Tensor, mul, square, sub, sum, div } from '../engine/index.js';
+import { Tensor, mul, square, sub, sum, div, slice } from '../engine/index.js';
 import type { Rng } from '../engine/index.js';
 import { invalidArgument, TesseraError } from '../errors.js';
 
@@ -98,6 +98,41 @@ export function flowMatchingLoss(pred: Tensor, target: Tensor, weight?: Tensor):
   for (let i = 0; i < weight.size; i++) total += weight.data[i]!;
   if (total <= 0) throw invalidArgument('weight', 'all loss weights are zero: nothing to learn from');
   return div(sum(mul(err, weight)), total);
+}
+
+/**
+ * Loss on the flicker of the clean estimate: the mean squared change, from one latent frame to the next, of the
+ * clean estimate's error. With x̂0 = x_t - t v̂ the error x̂0 - x0 is -t (v̂ - v), so for latents [B, C, T, H, W]
+ *
+ *   sum_b t_b^2 sum_{c, k >= 1, h, w} m (e[k] - e[k-1])^2 / sum m,   e = pred - target,
+ *
+ * where m is 1 on pairs of latent frames that are both generated (frameMask [B * T], 1 = given, excludes the rest).
+ * An error that is the same in every frame costs nothing here; one that changes between frames (an object redrawn,
+ * moved or dropped) costs up to twice its per-frame MSE. The per-frame MSE alone cannot tell the two apart.
+ * Returns null when no pair of adjacent generated frames exists (single frames, images).
+ */
+export function temporalDifferenceLoss(pred: Tensor, target: Tensor, t: ArrayLike<number>, frameMask?: ArrayLike<number>): Tensor | null {
+  checkSame('target', pred, target);
+  if (pred.ndim !== 5) throw invalidArgument('pred', `expected [B, C, T, H, W], got [${pred.shape.join(', ')}]`);
+  const [B, C, T, H, W] = pred.shape as [number, number, number, number, number];
+  if (t.length !== B) throw invalidArgument('t', `expected one time per sample (${B}), got ${t.length}`);
+  if (frameMask && frameMask.length !== B * T) throw invalidArgument('frameMask', `expected ${B * T} entries, got ${frameMask.length}`);
+  if (T < 2) return null;
+  const err = sub(pred, target);
+  const change = sub(slice(err, 2, 1), slice(err, 2, 0, T - 1));
+  const plane = H * W;
+  const weight = new Float32Array(B * C * (T - 1) * plane);
+  let pairs = 0;
+  for (let b = 0; b < B; b++) {
+    const tb = t[b]!;
+    for (let k = 1; k < T; k++) {
+      if (frameMask && (frameMask[b * T + k]! !== 0 || frameMask[b * T + k - 1]! !== 0)) continue;
+      pairs += C * plane;
+      for (let c = 0; c < C; c++) weight.fill(tb * tb, ((b * C + c) * (T - 1) + k - 1) * plane, ((b * C + c) * (T - 1) + k) * plane);
+    }
+  }
+  if (pairs === 0) return null;
+  return div(sum(mul(square(change), Tensor.from(weight, change.shape, pred.dtype))), pairs);
 }
 
 /**

@@ -6,6 +6,7 @@ export {
   shiftTime,
   resolutionShift,
   flowMatchingLoss,
+  temporalDifferenceLoss,
   unconditionedWeight,
   flowTrainingBatch,
 } from './flow.js';

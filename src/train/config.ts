@@ -48,6 +48,8 @@ export interface TrainConfig {
     /** Fraction of training times drawn uniformly instead of logit-normal (0 = none); see DitTaskOptions. */
     uniformTimeFraction: number;
     noiseOffset: number;
+    /** Weight of the flicker loss (0 = off); see DitTaskOptions.temporalDifferenceWeight. */
+    temporalDifferenceWeight: number;
     /** Weights of the recaptioner's levels (short, medium, dense, fact); the world's default when absent. */
     captionLevels?: Partial<Record<CaptionLevel, number>>;
     /** World source: biases the scenes drawn (object counts, sizes, weather); the uniform draw when absent. */
@@ -108,7 +110,7 @@ const KNOWN_FIELDS = {
   '': ['task', 'runDir', 'seed', 'preset', 'model', 'initFrom', 'vaeFrom', 'textPretrainSteps', 'nativeSize', 'data', 'vaeLoss', 'optim',
     'checkpointEvery', 'logEvery', 'sampleEvery', 'maxMinutes'],
   data: ['source', 'folder', 'buckets', 'heldOut', 'captionDropout', 'conditionRate', 'objectWeight', 'objectWeightMaxTime', 'noiseCorrelation',
-    'uniformTimeFraction', 'noiseOffset', 'captionLevels', 'mix'],
+    'uniformTimeFraction', 'noiseOffset', 'temporalDifferenceWeight', 'captionLevels', 'mix'],
   bucket: ['width', 'height', 'frames', 'batch', 'weight'],
   vaeLoss: ['gradientWeight', 'klWeight', 'latentNoise', 'freezeEncoder'],
   optim: ['lr', 'minLr', 'warmupSteps', 'totalSteps', 'weightDecay', 'gradClip', 'emaDecay'],
@@ -193,6 +195,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
       noiseCorrelation: num(data, 'noiseCorrelation', `${file}.data`, { min: 0, max: 0.99, def: 0 }),
       uniformTimeFraction: num(data, 'uniformTimeFraction', `${file}.data`, { min: 0, max: 1, def: 0 }),
       noiseOffset: num(data, 'noiseOffset', `${file}.data`, { min: 0, max: 1, def: 0 }),
+      temporalDifferenceWeight: num(data, 'temporalDifferenceWeight', `${file}.data`, { min: 0, max: 100, def: 0 }),
       captionLevels: parseCaptionLevels(data.captionLevels, `${file}.data.captionLevels`),
       mix: data.mix === undefined ? undefined : validateSceneMix(data.mix, `${file}.data.mix`),
     },

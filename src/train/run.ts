@@ -138,6 +138,7 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
       noiseCorrelation: config.data.noiseCorrelation,
       uniformTimeFraction: config.data.uniformTimeFraction,
       noiseOffset: config.data.noiseOffset,
+      temporalDifferenceWeight: config.data.temporalDifferenceWeight,
       shiftBaseTokens: preset.scheduler.shiftBaseTokens,
       maxShift: preset.scheduler.maxShift,
     });

@@ -4,7 +4,7 @@
  *   DitTask: the diffusion transformer and the text encoder jointly, on latents of the frozen VAE, with caption
  *            dropout (for guidance) and random frame-conditioning masks (image-to-video, extension, connection).
  */
-import { Tensor, mul, noGrad, type Rng } from '../engine/index.js';
+import { Tensor, add, mul, noGrad, type Rng } from '../engine/index.js';
 import { invalidArgument } from '../errors.js';
 import type { VideoClip } from '../media/types.js';
 import { CausalVideoVAE, videosToTensor, vaeLoss, type VaeLossOptions } from '../models/vae/index.js';
@@ -12,7 +12,8 @@ import type { DiT } from '../models/dit/index.js';
 import type { TextEncoder } from '../models/text/encoder.js';
 import type { WordLevelTokenizer } from '../models/text/tokenizer.js';
 import {
-  addNoise, addNoiseOffset, flowMatchingLoss, resolutionShift, sampleTrainingTimes, shiftTime, temporallyCorrelatedNoise, unconditionedWeight, velocityTarget,
+  addNoise, addNoiseOffset, flowMatchingLoss, resolutionShift, sampleTrainingTimes, shiftTime, temporalDifferenceLoss, temporallyCorrelatedNoise,
+  unconditionedWeight, velocityTarget,
 } from '../diffusion/index.js';
 import type { Module } from '../nn/index.js';
 import { objectFootprints, type Footprint, type SceneSpec } from '../world/index.js';
@@ -121,6 +122,11 @@ export interface DitTaskOptions {
   uniformTimeFraction?: number;
   /** Std of the offset noise (diffusion/noise.ts addNoiseOffset): one constant per sample and channel. Optional; 0 when absent. */
   noiseOffset?: number;
+  /**
+   * Weight of the flicker loss (diffusion/flow.ts temporalDifferenceLoss: the clean estimate's error changing
+   * between latent frames) added to the flow-matching loss. Optional; 0 (off) when absent.
+   */
+  temporalDifferenceWeight?: number;
 }
 
 /**
@@ -238,7 +244,14 @@ export class DitTask extends ClipTask {
       const objects = objectLossWeight(footprints, x0.shape, { spatial: vae.spatialFactor, temporal: vae.temporalFactor }, boosts);
       weight = weight ? mul(weight, objects) : objects;
     }
-    const loss = flowMatchingLoss(v, velocityTarget(x0, noise), weight);
-    return { loss, samples: B, metrics: { shift, frames: bucket.frames, side: bucket.width } };
+    const target = velocityTarget(x0, noise);
+    const flow = flowMatchingLoss(v, target, weight);
+    const metrics: Record<string, number> = { shift, frames: bucket.frames, side: bucket.width };
+    const flickerWeight = this.options.temporalDifferenceWeight ?? 0;
+    const flicker = flickerWeight > 0 ? temporalDifferenceLoss(v, target, t, anyGiven ? mask : undefined) : null;
+    if (!flicker) return { loss: flow, samples: B, metrics };
+    metrics.flow = flow.item();
+    metrics.flicker = flicker.item();
+    return { loss: add(flow, mul(flicker, flickerWeight)), samples: B, metrics };
   }
 }

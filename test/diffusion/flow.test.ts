@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, Tensor } from '../../src/engine/index.js';
+import { Rng, Tensor, noGrad } from '../../src/engine/index.js';
 import {
   addNoise,
   combineGuidance,
@@ -10,6 +10,7 @@ import {
   sampleLogitNormal,
   sampleTrainingTimes,
   shiftTime,
+  temporalDifferenceLoss,
   unconditionedWeight,
   velocityTarget,
   flowTrainingBatch,
@@ -83,6 +84,51 @@ test('flow matching loss: weighted mean that ignores conditioned frames', () => 
   loss.backward();
   assert.deepEqual(pred.grad!.toArray().map((g) => g + 0), [-1, -1, 0, 0]); // d/dp (p-1)^2 / 2 = p-1; +0 folds -0
   assert.throws(() => flowMatchingLoss(pred, target, Tensor.zeros([1, 1, 2, 1, 2])), /all loss weights are zero/);
+});
+
+test('flicker loss: an error shared by every latent frame costs nothing; one that changes costs t^2 times its change', () => {
+  // [B=2, C=1, T=3, H=1, W=2]; the target is zero, so the error is the prediction
+  const target = Tensor.zeros([2, 1, 3, 1, 2]);
+  const steady = Tensor.from([1, -2, 1, -2, 1, -2, 3, 3, 3, 3, 3, 3], [2, 1, 3, 1, 2]);
+  assert.equal(temporalDifferenceLoss(steady, target, [0.5, 0.9])!.item(), 0);
+  // sample 0 changes by (1, 0) then (0, 2) at t = 0.5; sample 1 by (-1, -1) then (1, 1) at t = 1
+  const flicker = Tensor.from([0, 0, 1, 0, 1, 2, 5, 5, 4, 4, 5, 5], [2, 1, 3, 1, 2]);
+  const expected = (0.25 * (1 + 4) + 1 * (1 + 1 + 1 + 1)) / 8;
+  assert.ok(Math.abs(temporalDifferenceLoss(flicker, target, [0.5, 1])!.item() - expected) < 1e-6);
+  // the same change in the target as in the prediction is no error
+  assert.equal(temporalDifferenceLoss(flicker, flicker, [0.5, 1])!.item(), 0);
+});
+
+test('flicker loss: pairs touching a given frame are left out; nothing to compare gives null', () => {
+  const target = Tensor.zeros([2, 1, 3, 1, 2]);
+  const flicker = Tensor.from([0, 0, 1, 0, 1, 2, 5, 5, 4, 4, 5, 5], [2, 1, 3, 1, 2]);
+  // sample 0 gives its first frame (only the pair 1-2 counts); sample 1 gives its last (only 0-1 counts)
+  const mask = [1, 0, 0, 0, 0, 1];
+  const expected = (0.25 * 4 + 1 * 2) / 4;
+  assert.ok(Math.abs(temporalDifferenceLoss(flicker, target, [0.5, 1], mask)!.item() - expected) < 1e-6);
+  assert.equal(temporalDifferenceLoss(flicker, target, [0.5, 1], [1, 1, 1, 0, 1, 0]), null);
+  assert.equal(temporalDifferenceLoss(Tensor.ones([2, 1, 1, 1, 2]), Tensor.zeros([2, 1, 1, 1, 2]), [0.5, 1]), null);
+  assert.throws(() => temporalDifferenceLoss(flicker, target, [0.5]), /t: expected one time per sample/);
+  assert.throws(() => temporalDifferenceLoss(flicker, target, [0.5, 1], [0, 0]), /frameMask: expected 6 entries/);
+});
+
+test('flicker loss: its gradient matches central differences', () => {
+  const rng = new Rng(7);
+  const pred = Tensor.randn([2, 2, 3, 2, 2], rng, 1, 'float64').requireGrad();
+  const target = Tensor.randn([2, 2, 3, 2, 2], rng, 1, 'float64');
+  const t = [0.3, 0.8];
+  const mask = [0, 0, 1, 0, 0, 0];
+  temporalDifferenceLoss(pred, target, t, mask)!.backward();
+  const h = 1e-6;
+  for (let i = 0; i < pred.size; i += 5) {
+    const keep = pred.data[i]!;
+    pred.data[i] = keep + h;
+    const up = noGrad(() => temporalDifferenceLoss(pred, target, t, mask)!.item());
+    pred.data[i] = keep - h;
+    const down = noGrad(() => temporalDifferenceLoss(pred, target, t, mask)!.item());
+    pred.data[i] = keep;
+    assert.ok(Math.abs((up - down) / (2 * h) - pred.grad!.data[i]!) < 1e-6, `element ${i}`);
+  }
 });
 
 test('guidance: uncond + s (cond - uncond) from one doubled forward pass', () => {

@@ -1,6 +1,6 @@
 /**
- * Training times with a uniform fraction (data.uniformTimeFraction) and offset noise (data.noiseOffset): each option
- * reaches the run, and at 0 leaves a run bit-identical to one that never heard of it, so earlier runs resume and
+ * Training times with a uniform fraction (data.uniformTimeFraction), offset noise (data.noiseOffset) and the flicker
+ * loss (data.temporalDifferenceWeight): each option reaches the run, and at 0 leaves a run bit-identical to one that never heard of it, so earlier runs resume and
  * repeat exactly.
  */
 import { test } from 'node:test';
@@ -45,4 +45,9 @@ test('a run with uniformly drawn times trains differently; a fraction of 0 is th
 test('a run with offset noise trains differently; an offset of 0 is the plain run exactly', async () => {
   const changed = await optionEffect('noiseOffset', 0.1);
   assert.ok(changed > 1e-5, `offset noise changed the weights by ${changed}`);
+});
+
+test('a run with the flicker loss trains differently; a weight of 0 is the plain run exactly', async () => {
+  const changed = await optionEffect('temporalDifferenceWeight', 4);
+  assert.ok(changed > 1e-5, `the flicker loss changed the weights by ${changed}`);
 });
