@@ -77,6 +77,8 @@ export interface VaeLossConfig {
   latentNoise: number;
   /** Train the decoder only: the latent space (and so any DiT trained on it) stays exactly as it was. */
   freezeEncoder: boolean;
+  /** Extra reconstruction weight on pixels that change between neighbouring frames (moving objects). 0 turns it off. */
+  motionWeight: number;
 }
 
 type Json = Record<string, unknown>;
@@ -112,7 +114,7 @@ const KNOWN_FIELDS = {
   data: ['source', 'folder', 'buckets', 'heldOut', 'captionDropout', 'conditionRate', 'objectWeight', 'objectWeightMaxTime', 'noiseCorrelation',
     'uniformTimeFraction', 'noiseOffset', 'temporalDifferenceWeight', 'captionLevels', 'mix'],
   bucket: ['width', 'height', 'frames', 'batch', 'weight'],
-  vaeLoss: ['gradientWeight', 'klWeight', 'latentNoise', 'freezeEncoder'],
+  vaeLoss: ['gradientWeight', 'klWeight', 'latentNoise', 'freezeEncoder', 'motionWeight'],
   optim: ['lr', 'minLr', 'warmupSteps', 'totalSteps', 'weightDecay', 'gradClip', 'emaDecay'],
 } as const;
 
@@ -168,7 +170,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
   if (typeof optim !== 'object' || Array.isArray(optim)) throw invalidArgument(`${file}.optim`, 'expected an object');
   onlyKnownFields(optim, 'optim', `${file}.optim`);
   const vaeLoss = (j.vaeLoss ?? {}) as Json;
-  if (typeof vaeLoss !== 'object' || Array.isArray(vaeLoss)) throw invalidArgument(`${file}.vaeLoss`, 'expected {"gradientWeight"?, "klWeight"?, "latentNoise"?, "freezeEncoder"?}');
+  if (typeof vaeLoss !== 'object' || Array.isArray(vaeLoss)) throw invalidArgument(`${file}.vaeLoss`, 'expected {"gradientWeight"?, "klWeight"?, "latentNoise"?, "freezeEncoder"?, "motionWeight"?}');
   onlyKnownFields(vaeLoss, 'vaeLoss', `${file}.vaeLoss`);
   const freezeEncoder = vaeLoss.freezeEncoder ?? false;
   if (typeof freezeEncoder !== 'boolean') throw invalidArgument(`${file}.vaeLoss.freezeEncoder`, `expected true or false, got ${JSON.stringify(freezeEncoder)}`);
@@ -204,6 +206,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
       klWeight: num(vaeLoss, 'klWeight', `${file}.vaeLoss`, { min: 0, def: 1e-6 }),
       latentNoise: num(vaeLoss, 'latentNoise', `${file}.vaeLoss`, { min: 0, max: 10, def: 0 }),
       freezeEncoder,
+      motionWeight: num(vaeLoss, 'motionWeight', `${file}.vaeLoss`, { min: 0, max: 1000, def: 0 }),
     },
     optim: {
       lr: num(optim, 'lr', `${file}.optim`, { min: 0 }),
