@@ -5,7 +5,8 @@
 // with no unexcused appearance, disappearance or gap) by number of objects for both: the rendered figure is the
 // judge's own ceiling, the reconstructed one what a DiT that hit the reference latents exactly would score. One-object
 // scenes are also split by the object's motion and size.
-// Usage: node scripts/permanence-sources.mjs [MODEL_DIR] [SEED] (needs `npm run build`)
+// Usage: node scripts/permanence-sources.mjs [MODEL_DIR] [SEED] [--one-object] (needs `npm run build`); --one-object
+// grades the one-object prompts alone (half the prompts, where the VAE loses permanence), a quicker check mid-run.
 import { readPromptFile, vaeReconstructor } from '../dist/eval/index.js';
 import { referenceSpec } from '../dist/eval/run.js';
 import { loadVae } from '../dist/models/index.js';
@@ -13,7 +14,8 @@ import { judgeClip, renderScene } from '../dist/world/index.js';
 
 const dir = process.argv[2] ?? 'models/tessera-world';
 const seed = Number(process.argv[3] ?? 6);
-const prompts = await readPromptFile('eval/prompts.jsonl');
+const oneObject = process.argv.includes('--one-object');
+const prompts = (await readPromptFile('eval/prompts.jsonl')).filter((p) => !oneObject || p.spec.objects.length === 1);
 const reconstruct = vaeReconstructor(await loadVae(dir));
 const size = { width: 128, height: 128, frames: 17, fps: 8 };
 
