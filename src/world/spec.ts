@@ -222,13 +222,18 @@ export interface SceneMix {
   clearWeather?: number;
   /** Weights of background kinds, e.g. {"solid": 8}: a kind left out weighs 1 (uniform draw: all alike). */
   backgrounds?: Partial<Record<BackgroundKind, number>>;
+  /**
+   * Weights of motions among those an object's kind can do, e.g. {"jump": 4}: a motion left out weighs 1. A kind
+   * whose every motion weighs 0 draws uniformly.
+   */
+  motions?: Partial<Record<MotionType, number>>;
 }
 
 /** Checks untrusted JSON as a SceneMix, naming the field that is wrong. */
 export function validateSceneMix(v: Json, field: string): SceneMix {
-  if (!isObject(v)) throw invalidArgument(field, 'expected an object {objectCounts?, sizes?, clearWeather?, backgrounds?}');
-  const unknown = Object.keys(v).filter((k) => !['objectCounts', 'sizes', 'clearWeather', 'backgrounds'].includes(k));
-  if (unknown.length) throw invalidArgument(`${field}.${unknown[0]}`, 'unknown field; expected objectCounts, sizes, clearWeather or backgrounds');
+  if (!isObject(v)) throw invalidArgument(field, 'expected an object {objectCounts?, sizes?, clearWeather?, backgrounds?, motions?}');
+  const unknown = Object.keys(v).filter((k) => !['objectCounts', 'sizes', 'clearWeather', 'backgrounds', 'motions'].includes(k));
+  if (unknown.length) throw invalidArgument(`${field}.${unknown[0]}`, 'unknown field; expected objectCounts, sizes, clearWeather, backgrounds or motions');
   const mix: SceneMix = {};
   const weight = (w: Json, f: string): number => numberIn(w, 0, 1e6, f);
   if (v.objectCounts !== undefined) {
@@ -254,7 +259,14 @@ export function validateSceneMix(v: Json, field: string): SceneMix {
   if (v.sizes !== undefined) mix.sizes = byName(v.sizes, SIZES, 'sizes', 0);
   if (v.clearWeather !== undefined) mix.clearWeather = numberIn(v.clearWeather, 0, 1, `${field}.clearWeather`);
   if (v.backgrounds !== undefined) mix.backgrounds = byName(v.backgrounds, BACKGROUNDS, 'backgrounds', 1);
+  if (v.motions !== undefined) mix.motions = byName(v.motions, MOTIONS, 'motions', 1);
   return mix;
+}
+
+/** A motion from those a kind can do, weighted by the mix (absent: the uniform draw, the same random numbers). */
+function pickMotion(rng: Rng, motions: MotionType[], weights: SceneMix['motions']): MotionType {
+  const w = weights ? motions.map((m) => weights[m] ?? 1) : null;
+  return w && w.some((x) => x > 0) ? motions[rng.weighted(w)]! : rng.pick(motions);
 }
 
 /** Plausible motions for a kind of object, so random scenes look like the world rather than noise. */
@@ -331,7 +343,7 @@ export function randomSpec(seed: number, opts: RandomSpecOptions = {}): SceneSpe
         const sprite = rng.uniform() < (opts.spriteProbability ?? 0.45);
         kind = sprite ? rng.pick(SPRITES).name : rng.pick(SHAPES);
         colour = sprite ? undefined : rng.pick(colours);
-        type = rng.pick(motionsFor(kind));
+        type = pickMotion(rng, motionsFor(kind), mix.motions);
       }
       const dirs = MOTION_DIRECTIONS[type];
       const motion: Motion = { type, speed: rng.pick(SPEEDS) };

@@ -116,3 +116,29 @@ test('a scene mix can weight background kinds; a kind it leaves out weighs 1, an
   assert.throws(() => validateSceneMix({ backgrounds: { lava: 2 } }, 'mix'), /mix\.backgrounds/);
   assert.throws(() => validateSceneMix({ backgrounds: { solid: -1 } }, 'mix'), /mix\.backgrounds\.solid/);
 });
+
+test('a scene mix can weight motions among those a kind can do; a motion it leaves out weighs 1', () => {
+  const big = [{ width: 128, height: 128, frames: 4 }];
+  const tally = (mix?: Record<string, unknown>) => {
+    const ds = new WorldDataset({ buckets: big, seed: 5, mix: mix as never });
+    const motions: Record<string, number> = {};
+    let objects = 0;
+    for (let i = 0; i < 300; i++) {
+      for (const o of ds.describe(i).spec.objects) {
+        motions[o.motion.type] = (motions[o.motion.type] ?? 0) + 1;
+        objects++;
+      }
+    }
+    return (m: string) => (motions[m] ?? 0) / objects;
+  };
+  const uniform = tally();
+  const jumpy = tally({ motions: { jump: 8 } });
+  // jump is open to every kind: weighted 8 against at most nine others at 1 it is drawn at least 8/17 of the time
+  // before placement (which refuses more jumps than most motions), against 1/10 to 1/4 uniformly
+  assert.ok(uniform('jump') < 0.2, `uniform ${uniform('jump')}`);
+  assert.ok(jumpy('jump') > 3 * uniform('jump'), `weighted ${jumpy('jump')} against ${uniform('jump')}`);
+  const noStay = tally({ motions: { stay: 0 } });
+  assert.equal(noStay('stay'), 0);
+  assert.throws(() => validateSceneMix({ motions: { teleport: 2 } }, 'mix'), /mix\.motions/);
+  assert.throws(() => validateSceneMix({ motions: { stay: 0, move: 0, fall: 0, bounce: 0, jump: 0, rise: 0, grow: 0, shrink: 0, orbit: 0, spin: 0, walk: 0, run: 0, fly: 0 } }, 'mix'), /mix\.motions: expected at least one positive weight/);
+});
