@@ -1,6 +1,7 @@
 /**
- * Training objective of the VAE: L1 reconstruction, L1 on image gradients (edges and motion must survive, not
- * only mean colour), and a small KL term that keeps the latent near a unit Gaussian for the diffusion model.
+ * Training objective of the VAE: L1 reconstruction (optionally weighted towards moving pixels), L1 on image
+ * gradients (edges and motion must survive, not only mean colour), and a small KL term that keeps the latent near
+ * a unit Gaussian for the diffusion model.
  */
 import { Tensor, l1Loss, noGrad } from '../../engine/index.js';
 import type { Rng } from '../../engine/index.js';
