@@ -8,8 +8,8 @@ export {
   type Attribute, type ClipPrediction, type WorldClassifierConfig,
 } from './classifier.js';
 export {
-  JUDGED_ATTRIBUTES, defaultClassifier, evaluate, evaluateVae, flattenReport, groundTruthGenerator, pipelineGenerator, quickEval, selectSubset,
-  summarise, type ClipGenerator, type EvalOptions, type EvalReport, type GroupSummary, type QuickEvalOptions, type SampleResult,
+  JUDGED_ATTRIBUTES, defaultClassifier, evaluate, evaluateVae, flattenReport, groundTruthGenerator, objectsFoundOf, pipelineGenerator, quickEval,
+  selectSubset, summarise, type FoundObject, type ObjectsFound, type ClipGenerator, type EvalOptions, type EvalReport, type GroupSummary, type QuickEvalOptions, type SampleResult,
   type ClipSize, type VaeEvalReport, type VaeSummary, vaeReconstructor,
 } from './run.js';
 export { formatReport, formatVaeReport } from './report.js';

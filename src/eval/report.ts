@@ -1,5 +1,5 @@
 /** The people-readable view of an EvalReport: one table of scores by group, then the distances. */
-import { JUDGED_ATTRIBUTES, type EvalReport, type GroupSummary, type VaeEvalReport, type VaeSummary } from './run.js';
+import { JUDGED_ATTRIBUTES, type EvalReport, type GroupSummary, type ObjectsFound, type VaeEvalReport, type VaeSummary } from './run.js';
 
 const percent = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${(100 * v).toFixed(1)}`);
 
@@ -35,6 +35,7 @@ export function formatReport(report: EvalReport): string {
     table(rows),
     '',
   ];
+  out.push(...objectsFoundLines(report.objectsFound), '');
   const d = report.distance;
   if (d) {
     const fmt = (name: string, x: typeof d.all) =>
@@ -48,6 +49,16 @@ export function formatReport(report: EvalReport): string {
   out.push(`time: ${t.totalSeconds.toFixed(1)} s (generate ${t.generateSeconds.toFixed(1)}, judge ${t.judgeSeconds.toFixed(1)}, distance ${t.distanceSeconds.toFixed(1)}, vae ${t.vaeSeconds.toFixed(1)})`);
   for (const note of report.notes) out.push(`note: ${note}`);
   return `${out.join('\n')}\n`;
+}
+
+/** One line per number of objects asked for: how many clips showed each number the judge found. */
+function objectsFoundLines(found: ObjectsFound): string[] {
+  const plural = (n: string) => `${n} object${n === '1' ? '' : 's'}`;
+  const lines = Object.entries(found).map(([asked, byFound]) => {
+    const cells = Object.entries(byFound).sort(([a], [b]) => Number(a) - Number(b)).map(([n, clips]) => `${n} in ${clips}`);
+    return `  ${plural(asked)} asked: ${cells.join(', ')}`;
+  });
+  return ['Objects the judge found (clips):', ...lines];
 }
 
 function psnrLine(v: VaeSummary): string {

@@ -53,8 +53,23 @@ export interface SampleResult {
   scores: SampleScores;
   /** What the world classifier reads in the generated clip (the first object and the background). */
   classifier?: Record<Attribute, string>;
+  /** The objects the judge tracked in the generated clip: their number is what `count` checks. */
+  found: FoundObject[];
   generateSeconds: number;
 }
+
+/** One object the judge tracked: what it named it. */
+export interface FoundObject {
+  kind: string;
+  colour: string | null;
+  motion: string;
+}
+
+/**
+ * Clips by how many objects the prompt asked for, then by how many the judge found: whether a count is missed by
+ * drawing too few objects (lost, merged) or too many (split, stray blobs).
+ */
+export type ObjectsFound = Record<string, Record<string, number>>;
 
 export interface GroupSummary {
   samples: number;
@@ -83,6 +98,7 @@ export interface EvalReport {
     dense: GroupSummary | null;
     byObjects: Record<string, GroupSummary>;
   };
+  objectsFound: ObjectsFound;
   /** The judge on rendered clips of the same scenes (first seed): the ceiling a perfect model reaches. */
   reference: { all: GroupSummary; seen: GroupSummary | null; heldOut: GroupSummary | null } | null;
   /**
@@ -202,7 +218,8 @@ export async function evaluate(prompts: readonly EvalPrompt[], generate: ClipGen
       timings.generateSeconds += generateSeconds;
 
       t = performance.now();
-      const scores = sampleScores(judgeClip(clip, prompt.spec));
+      const judged = judgeClip(clip, prompt.spec);
+      const scores = sampleScores(judged);
       const needReference = classifier !== null || ((judgeReference || reconstruct !== null) && k === 0);
       const refClip = needReference ? renderScene(referenceSpec(prompt.spec, clip, seed)) : null;
       if (judgeReference && k === 0) reference.push({ scores: sampleScores(judgeClip(refClip!, prompt.spec)), held_out: prompt.held_out });
@@ -214,7 +231,8 @@ export async function evaluate(prompts: readonly EvalPrompt[], generate: ClipGen
       }
 
       const result: SampleResult = {
-        id: prompt.id, seed, held_out: prompt.held_out, level: prompt.level, objects: prompt.objects, scores, generateSeconds,
+        id: prompt.id, seed, held_out: prompt.held_out, level: prompt.level, objects: prompt.objects, scores,
+        found: judged.analysis.tracks.map((t) => ({ kind: t.kind, colour: t.colour ?? null, motion: t.motion })), generateSeconds,
       };
       if (classifier) {
         t = performance.now();
@@ -269,6 +287,7 @@ export async function evaluate(prompts: readonly EvalPrompt[], generate: ClipGen
       dense: summariseWhere(results, (r) => r.level === 'dense'),
       byObjects,
     },
+    objectsFound: objectsFoundOf(results),
     reference: reference.length > 0 ? { all: refWhere(() => true)!, seen: refWhere((r) => !r.held_out), heldOut: refWhere((r) => r.held_out) } : null,
     distance,
     vae: recon.length > 0 ? summariseReconstructions(recon) : null,
@@ -276,6 +295,15 @@ export async function evaluate(prompts: readonly EvalPrompt[], generate: ClipGen
     notes,
     results,
   };
+}
+
+export function objectsFoundOf(results: readonly Pick<SampleResult, 'objects' | 'found'>[]): ObjectsFound {
+  const table: ObjectsFound = {};
+  for (const r of results) {
+    const row = (table[r.objects] ??= {});
+    row[r.found.length] = (row[r.found.length] ?? 0) + 1;
+  }
+  return table;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

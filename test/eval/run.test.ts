@@ -43,15 +43,24 @@ test('ground-truth clips as "generated" clips: judge scores match the ceiling an
   assert.ok(report.distance!.all!.distance < 1e-6, `distance ${report.distance!.all!.distance}`);
   assert.equal(report.distance!.heldOut!.clips, 4);
   assert.ok(report.results.every((r) => r.classifier !== undefined && r.generateSeconds >= 0));
+  // the objects the judge tracked: their number is what count checks, and the table counts every clip once
+  for (const r of report.results) assert.equal(r.scores.attributes.count, r.found.length === r.objects ? 1 : 0, r.id);
+  assert.deepEqual(Object.keys(report.objectsFound), ['1']);
+  assert.equal(Object.values(report.objectsFound['1']!).reduce((a, b) => a + b, 0), 12);
+  assert.ok(report.objectsFound['1']!['1']! >= 9, `one object found in ${report.objectsFound['1']!['1']} of 12 rendered clips`);
+  const named = report.results.filter((r) => r.found.length === 1).map((r) => r.found[0]!);
+  assert.ok(named.every((f) => typeof f.kind === 'string' && typeof f.motion === 'string'));
 
   // a generator that draws nothing scores far lower and sits far from the rendered clips
   const grey = await evaluate(prompts, greyGenerator, { seeds: [0, 1], classifier: tinyClassifier(), judgeReference: false });
   assert.ok(grey.scores.all.accuracy! < report.scores.all.accuracy! - 0.3, `grey ${grey.scores.all.accuracy}`);
   assert.ok(grey.distance!.all!.distance > 100 * (report.distance!.all!.distance + 1e-6));
   assert.equal(grey.reference, null);
+  assert.deepEqual(grey.objectsFound, { 1: { 0: 12 } }, 'a flat grey clip has no objects to find');
 
   const text = formatReport(report);
-  for (const word of ['held-out', 'judge ceiling', 'Frechet distance', 'kind', 'background']) assert.ok(text.includes(word), word);
+  for (const word of ['held-out', 'judge ceiling', 'Frechet distance', 'kind', 'background', 'Objects the judge found']) assert.ok(text.includes(word), word);
+  assert.match(formatReport(grey), /1 object asked: 0 in 12/);
   const json = JSON.parse(JSON.stringify(report));
   assert.equal(json.results.length, 12, 'the report survives JSON (no NaN)');
 });
