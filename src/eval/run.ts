@@ -140,6 +140,8 @@ export interface EvalOptions {
   classifier?: WorldClassifier | null;
   /** Grade rendered reference clips too (default true). */
   judgeReference?: boolean;
+  /** Called with every generated clip once it is graded (e.g. to save it); awaited before the next one. */
+  onSample?: (sample: { prompt: EvalPrompt; seed: number; clip: VideoClip; result: SampleResult }) => void | Promise<void>;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
 }
@@ -244,6 +246,7 @@ export async function evaluate(prompts: readonly EvalPrompt[], generate: ClipGen
         timings.distanceSeconds += (performance.now() - t) / 1000;
       }
       results.push(result);
+      await opts.onSample?.({ prompt, seed, clip, result });
       opts.onProgress?.({
         stage: 'eval', done: results.length, total, fraction: results.length / total,
         info: { prompt: prompt.id, accuracy: summarise(results.map((r) => r.scores)).accuracy ?? 0 },

@@ -1,12 +1,16 @@
 /**
- * `tessera eval --vae-only` through the real CLI entry: a model folder is measured at its native size, a bare VAE
+ * `tessera eval` through the real CLI entry: --save-clips keeps every graded clip as an MP4. `--vae-only`: a model folder is measured at its native size, a bare VAE
  * folder at 128x128 x 17 frames, and generation flags or a folder without a model are refused by name.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { savedClipName } from '../../src/cli/commands/eval.js';
+import { readVideo } from '../../src/media/index.js';
+import { loadVae } from '../../src/models/index.js';
+import { readModelDefaults } from '../../src/pipelines/index.js';
 import { createRandomModel } from '../../src/train/init.js';
 import { tessera } from './run-cli.js';
 
@@ -56,4 +60,31 @@ test('eval checks --noise-correlation against the range requests use, before loa
     assert.match(bad.stderr, /--noise-correlation: expected a number from 0 up to \(not including\) 1, got "/);
     assert.equal(bad.stderr.trim().split('\n').length, 1, 'one line, no stack');
   }
+});
+
+test('eval --save-clips writes every graded clip as MP4, named by prompt id and seed', async () => {
+  const dir = join(work, 'clips');
+  const run = tessera('eval', '--model', model, '--limit', '2', '--seeds', '0,3', '--steps', '1', '--no-distance', '--no-vae', '--no-reference', '--save-clips', dir, '--json', '--quiet');
+  assert.equal(run.code, 0, run.stderr);
+  const report = JSON.parse(run.stdout);
+  const expected = report.results.map((r: { id: string; seed: number }) => savedClipName(r.id, r.seed)).sort();
+  assert.equal(expected.length, 4);
+  assert.deepEqual(readdirSync(dir).sort(), expected, 'one file per graded clip, no temporary files left');
+  const size = await readModelDefaults(model, await loadVae(model));
+  for (const name of expected) {
+    const clip = await readVideo(join(dir, name));
+    assert.deepEqual([clip.width, clip.height, clip.frames], [size.width, size.height, size.frames], name);
+  }
+  assert.equal(savedClipName('a/b', 2), 'a%2Fb-seed2.mp4', 'an id cannot reach outside the folder');
+});
+
+test('eval --save-clips refuses a path it cannot make a folder at, before generating anything', () => {
+  const file = join(work, 'a-file');
+  writeFileSync(file, 'not a folder');
+  const bad = tessera('eval', '--model', model, '--limit', '1', '--save-clips', join(file, 'clips'));
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--save-clips: cannot make the folder .*a-file\/clips/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1, 'one line, no stack');
+  const vaeOnly = tessera('eval', '--vae-only', '--model', model, '--save-clips', join(work, 'x'));
+  assert.match(vaeOnly.stderr, /--vae-only: generates nothing, so it takes no --save-clips/);
 });

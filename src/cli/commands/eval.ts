@@ -7,6 +7,7 @@ import { TesseraError, invalidArgument } from '../../errors.js';
 import { parseFloatInRange, parseGuidanceInterval, parseIntInRange } from '../options.js';
 import type { SamplerName } from '../../pipelines/types.js';
 import type { EvalPrompt } from '../../eval/prompts.js';
+import type { VideoClip } from '../../media/types.js';
 
 interface EvalFlags {
   model?: string;
@@ -26,7 +27,13 @@ interface EvalFlags {
   vae: boolean;
   vaeOnly?: boolean;
   out?: string;
+  saveClips?: string;
   quiet?: boolean;
+}
+
+/** The file a generated clip is saved to with --save-clips: the prompt's id (made safe for a file name) and seed. */
+export function savedClipName(id: string, seed: number): string {
+  return `${encodeURIComponent(id)}-seed${seed}.mp4`;
 }
 
 /** "0,1,2" -> [0, 1, 2]: distinct non-negative integers. */
@@ -59,6 +66,7 @@ export function registerEval(program: Command): void {
     .option('--no-vae', 'skip measuring the VAE\'s reconstruction of the rendered clips')
     .option('--vae-only', 'measure only the VAE (no diffusion model): PSNR and the judge on reconstructions of the rendered clips at the first seed; --model may then be a VAE folder')
     .option('--out <file>', 'also write the JSON report to this file')
+    .option('--save-clips <dir>', 'also save every generated clip there as MP4, named by prompt id and seed (p007-seed0.mp4)')
     .option('--json', 'print the report as one JSON object on stdout')
     .option('--quiet', 'no progress bar')
     .action(async (flags: EvalFlags) => {
@@ -94,15 +102,36 @@ export function registerEval(program: Command): void {
         await evaluateVaeOnly(flags, prompts, seeds[0]!);
         return;
       }
+      const saveClip = flags.saveClips === undefined ? undefined : await clipSaver(flags.saveClips);
       const classifier = !flags.distance ? null : flags.classifier ? await loadClassifier(flags.classifier) : await defaultClassifier(root);
       const pipeline = await loadPipeline(flags.model);
 
       const report = await withProgressBar(!!flags.quiet, (onProgress, signal) =>
         evaluate(prompts, pipelineGenerator(pipeline, overrides), {
-          seeds, classifier, judgeReference: flags.reference, reconstruct: flags.vae ? vaeReconstructor(pipeline.parts.vae) : null, onProgress, signal,
+          seeds, classifier, judgeReference: flags.reference, reconstruct: flags.vae ? vaeReconstructor(pipeline.parts.vae) : null,
+          onSample: saveClip, onProgress, signal,
         }));
       await printReport(flags, report, formatReport);
     });
+}
+
+/**
+ * --save-clips: makes the folder up front (so a bad path fails before any generation) and returns the callback that
+ * writes each graded clip into it, atomically.
+ */
+async function clipSaver(dir: string): Promise<(s: { prompt: EvalPrompt; seed: number; clip: VideoClip }) => Promise<void>> {
+  const { mkdir } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { writeVideo } = await import('../../media/index.js');
+  if (dir.trim() === '') throw invalidArgument('--save-clips', 'expected a folder path, got ""');
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw invalidArgument('--save-clips', `cannot make the folder ${dir}: ${(e as Error).message}`);
+  }
+  return async ({ prompt, seed, clip }) => {
+    await writeVideo(join(dir, savedClipName(prompt.id, seed)), clip);
+  };
 }
 
 /** The report as one JSON object (--json, --out) or the people-readable table. */
@@ -129,7 +158,7 @@ async function evaluateVaeOnly(flags: EvalFlags, prompts: EvalPrompt[], seed: nu
   const { withProgressBar } = await import('../progress-bar.js');
 
   if (!flags.vae) throw invalidArgument('--vae-only', 'measures the VAE, so it cannot be combined with --no-vae');
-  for (const flag of ['steps', 'guidance', 'guidanceInterval', 'sampler', 'eta', 'noiseCorrelation', 'classifier'] as const) {
+  for (const flag of ['steps', 'guidance', 'guidanceInterval', 'sampler', 'eta', 'noiseCorrelation', 'classifier', 'saveClips'] as const) {
     if (flags[flag] !== undefined) throw invalidArgument('--vae-only', `generates nothing, so it takes no --${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   }
   const dir = flags.model ?? defaultModelDir();
