@@ -20,6 +20,8 @@ export interface VideoFolderOptions {
   bucket: Required<Pick<Bucket, 'width' | 'height' | 'frames'>> & { fps?: number };
   /** Most clips cut from one video (default 8). */
   maxClipsPerVideo?: number;
+  /** The videos to visit, as indices into captions.jsonl's lines (default: every one, in the file's order). */
+  order?: readonly number[];
 }
 
 export interface FolderSample {
@@ -57,7 +59,10 @@ export async function* videoFolderClips(opts: VideoFolderOptions): AsyncGenerato
   const { width, height, frames } = opts.bucket;
   const fps = opts.bucket.fps ?? 8;
   if (!(frames >= 1)) throw invalidArgument('bucket.frames', `expected a positive integer, got ${frames}`);
-  for (const entry of readCaptions(dir)) {
+  const entries = readCaptions(dir);
+  for (const index of opts.order ?? entries.keys()) {
+    const entry = entries[index];
+    if (!entry) throw invalidArgument('order', `index ${index} is not a line of ${join(dir, 'captions.jsonl')} (${entries.length} videos)`);
     const path = join(dir, entry.file);
     const maxFrames = frames * (opts.maxClipsPerVideo ?? 8);
     // one decode per video: scaled to cover the bucket and centre-cropped by the media layer

@@ -35,6 +35,8 @@ export interface TrainConfig {
     source: 'world' | 'folder';
     /** For source 'folder': a folder of videos with captions.jsonl. */
     folder?: string;
+    /** For source 'folder': clips held for drawing samples at random (default 64; 1 = the folder's order). */
+    shuffleBuffer?: number;
     buckets: Bucket[];
     heldOut: HeldOutCombo[];
     captionDropout: number;
@@ -112,7 +114,7 @@ const KNOWN_FIELDS = {
   '': ['task', 'runDir', 'seed', 'preset', 'model', 'initFrom', 'vaeFrom', 'textPretrainSteps', 'nativeSize', 'data', 'vaeLoss', 'optim',
     'checkpointEvery', 'logEvery', 'sampleEvery', 'maxMinutes'],
   data: ['source', 'folder', 'buckets', 'heldOut', 'captionDropout', 'conditionRate', 'objectWeight', 'objectWeightMaxTime', 'noiseCorrelation',
-    'uniformTimeFraction', 'noiseOffset', 'temporalDifferenceWeight', 'captionLevels', 'mix'],
+    'uniformTimeFraction', 'noiseOffset', 'temporalDifferenceWeight', 'captionLevels', 'mix', 'shuffleBuffer'],
   bucket: ['width', 'height', 'frames', 'batch', 'weight'],
   vaeLoss: ['gradientWeight', 'klWeight', 'latentNoise', 'freezeEncoder', 'motionWeight'],
   optim: ['lr', 'minLr', 'warmupSteps', 'totalSteps', 'weightDecay', 'gradClip', 'emaDecay'],
@@ -188,6 +190,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
     data: {
       source,
       folder: str(data, 'folder', `${file}.data`, null) ?? undefined,
+      shuffleBuffer: source === 'folder' ? num(data, 'shuffleBuffer', `${file}.data`, { min: 1, max: 100_000, int: true, def: 64 }) : undefined,
       buckets,
       heldOut,
       captionDropout: num(data, 'captionDropout', `${file}.data`, { min: 0, max: 1, def: 0.1 }),
@@ -230,6 +233,9 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
   }
   if (config.task === 'vae' && freezeEncoder && !config.initFrom) {
     throw invalidArgument(`${file}.vaeLoss.freezeEncoder`, 'a frozen encoder needs a trained VAE to start from: set initFrom');
+  }
+  if (config.data.source !== 'folder' && data.shuffleBuffer !== undefined) {
+    throw invalidArgument(`${file}.data.shuffleBuffer`, 'only a folder source is shuffled here: the world stream is random already');
   }
   if (config.data.source === 'folder' && !config.data.folder) throw invalidArgument(`${file}.data.folder`, 'expected the folder of videos with captions.jsonl');
   if (config.data.source === 'folder' && config.data.objectWeight > 0) {

@@ -3,7 +3,7 @@
  * always one size and the whole position is a list of per-bucket cursors that a checkpoint stores.
  */
 import { Rng } from '../engine/index.js';
-import { WorldDataset, videoFolderClips, type FolderSample, type HeldOutCombo, type WorldCursor } from '../data/index.js';
+import { WorldDataset, readCaptions, videoFolderClips, type FolderSample, type HeldOutCombo, type WorldCursor } from '../data/index.js';
 import type { CaptionLevel, SceneMix, SceneSpec } from '../world/index.js';
 import { TesseraError, invalidArgument } from '../errors.js';
 import type { Bucket, ClipSource } from './tasks.js';
@@ -65,33 +65,95 @@ export class WorldClipSource implements ClipSource {
   }
 }
 
+export interface FolderSourceOptions {
+  /** Seeds the order of videos in each epoch and the draws from the shuffle buffer. */
+  seed: number;
+  /**
+   * Clips held at once, of which each sample is drawn at random (1: the folder's order, as captions.jsonl lists
+   * it). Above 1 the videos are also visited in a new random order every epoch.
+   */
+  shuffleBuffer: number;
+}
+
+/** One bucket's place in the folder: the epoch, its clip iterator and the clips held for shuffling. */
+interface FolderStream {
+  epoch: number;
+  clips: AsyncGenerator<FolderSample> | null;
+  /** Clips this epoch has yielded so far (an epoch that yields none means the folder has no clip of this size). */
+  yielded: number;
+  buffer: FolderSample[];
+  draws: Rng;
+}
+
 /**
- * A user's folder of captioned videos (captions.jsonl), cut into clips per bucket and cycled through in order.
- * The position is the number of clips taken per bucket; resuming replays the folder up to it.
+ * A user's folder of captioned videos (captions.jsonl), cut into clips per bucket. Clips from one video are
+ * consecutive, so a batch taken in the folder's order would often be one video; by default every epoch visits the
+ * videos in a new order and each sample is drawn at random from a buffer of clips (the tf.data scheme), which
+ * drains before the next epoch begins: every clip is seen once an epoch. The position is the number of clips taken
+ * per bucket; resuming replays the folder up to it, drawing the same random numbers.
  */
 export class FolderClipSource implements ClipSource {
   private readonly taken = new Map<string, number>();
-  private readonly iterators = new Map<string, AsyncGenerator<FolderSample>>();
+  private readonly streams = new Map<string, FolderStream>();
   /** seek() is synchronous in the ClipSource contract; the replay finishes before the next batch is drawn. */
   private pendingSeek: Promise<void> | null = null;
 
-  constructor(private readonly dir: string, private readonly buckets: Bucket[]) {
+  constructor(private readonly dir: string, private readonly buckets: Bucket[], private readonly opts: FolderSourceOptions = { seed: 0, shuffleBuffer: 1 }) {
+    if (!(Number.isInteger(opts.shuffleBuffer) && opts.shuffleBuffer >= 1)) {
+      throw invalidArgument('shuffleBuffer', `expected a positive integer, got ${opts.shuffleBuffer}`);
+    }
     for (const b of buckets) this.taken.set(bucketKey(b), 0);
+  }
+
+  private stream(key: string): FolderStream {
+    let s = this.streams.get(key);
+    if (!s) {
+      s = { epoch: 0, clips: null, yielded: 0, buffer: [], draws: new Rng(this.opts.seed).fork(`folder/${key}`) };
+      this.streams.set(key, s);
+    }
+    return s;
+  }
+
+  /** The videos of an epoch: the file's order without shuffling, else a permutation seeded by the epoch. */
+  private videoOrder(key: string, epoch: number): number[] | undefined {
+    if (this.opts.shuffleBuffer === 1) return undefined;
+    const order = readCaptions(this.dir).map((_, i) => i);
+    const rng = new Rng(this.opts.seed).fork(`folder/${key}/epoch-${epoch}`);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    return order;
   }
 
   private async nextSample(bucket: Bucket): Promise<FolderSample> {
     const key = bucketKey(bucket);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      let it = this.iterators.get(key);
-      if (!it) {
-        it = videoFolderClips({ dir: this.dir, bucket: { width: bucket.width, height: bucket.height, frames: bucket.frames } });
-        this.iterators.set(key, it);
+    const s = this.stream(key);
+    for (;;) {
+      if (!s.clips) {
+        s.clips = videoFolderClips({
+          dir: this.dir, bucket: { width: bucket.width, height: bucket.height, frames: bucket.frames }, order: this.videoOrder(key, s.epoch),
+        });
+        s.yielded = 0;
       }
-      const r = await it.next();
-      if (!r.done) return r.value;
-      this.iterators.delete(key); // end of the folder: start over
+      while (s.buffer.length < this.opts.shuffleBuffer) {
+        const r = await s.clips.next();
+        if (r.done) break;
+        s.buffer.push(r.value);
+        s.yielded++;
+      }
+      if (s.buffer.length > 0) {
+        const j = this.opts.shuffleBuffer === 1 ? 0 : s.draws.int(s.buffer.length);
+        const [sample] = s.buffer.splice(j, 1);
+        return sample!;
+      }
+      // the epoch is drained: the next one starts over the folder
+      if (s.yielded === 0) {
+        throw new TesseraError('invalid_argument', `${this.dir}: no clip of ${key} could be cut from the folder`, { param: 'data.folder' });
+      }
+      s.clips = null;
+      s.epoch++;
     }
-    throw new TesseraError('invalid_argument', `${this.dir}: no clip of ${key} could be cut from the folder`, { param: 'data.folder' });
   }
 
   async nextBatch(bucket: Bucket, size: number) {
@@ -118,7 +180,7 @@ export class FolderClipSource implements ClipSource {
   /** Replays each bucket's stream up to the stored position (the folder is read again, in the same order). */
   async restore(cursor: unknown): Promise<void> {
     const c = cursor as Record<string, number>;
-    this.iterators.clear();
+    this.streams.clear();
     for (const b of this.buckets) {
       const key = bucketKey(b);
       const n = c[key] ?? 0;

@@ -67,6 +67,7 @@ test('a folder of videos with captions.jsonl is cut into bucket-sized clips', as
       assert.equal(c.caption, 'a red ball moves right');
     }
     assert.equal(clips[1]!.start, 0.5);
+    await assert.rejects(async () => { for await (const _ of videoFolderClips({ dir, bucket: { width: 32, height: 32, frames: 4 }, order: [1] })) void _; }, /order: index 1 is not a line of .*captions\.jsonl \(1 videos\)/);
     writeFileSync(join(dir, 'captions.jsonl'), '{"file": "missing.mp4", "caption": "x"}\n');
     await assert.rejects(async () => { for await (const _ of videoFolderClips({ dir, bucket: { width: 32, height: 32, frames: 4 } })) void _; }, /captions\.jsonl:1: missing\.mp4 does not exist/);
   } finally {

@@ -1,4 +1,4 @@
-/** Training on a user's folder of captioned videos, resumable like the world stream. */
+/** Training on a user's folder of captioned videos: shuffled, and resumable like the world stream. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { writeVideo } from '../../src/media/index.js';
 import { parseTrainConfig } from '../../src/train/config.js';
 import { runTraining } from '../../src/train/run.js';
 import { loadLatestCheckpoint } from '../../src/train/checkpoint.js';
+import { FolderClipSource } from '../../src/train/sources.js';
 
 test('a VAE trains on a video folder and resumes from the same place', async () => {
   const work = mkdtempSync(join(tmpdir(), 'tessera-folder-'));
@@ -33,4 +34,50 @@ test('a VAE trains on a video folder and resumes from the same place', async () 
   const b = await loadLatestCheckpoint(join(work, 'b'));
   assert.deepEqual(b!.meta.cursor, a!.meta.cursor);
   for (const [k, w] of a!.weights) assert.deepEqual(b!.weights.get(k)!.data, w.data, k);
+});
+
+test('a folder source visits the videos in a new order every epoch and draws clips from a shuffle buffer, once each an epoch', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'tessera-folder-shuffle-'));
+  const lines: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    await writeVideo(join(work, `v${i}.mp4`), renderScene(randomSpec(60 + i, { width: 64, height: 48, frames: 12, fps: 8 })));
+    lines.push(JSON.stringify({ file: `v${i}.mp4`, caption: `video ${i}` }));
+  }
+  writeFileSync(join(work, 'captions.jsonl'), lines.join('\n') + '\n');
+  const bucket = { width: 32, height: 32, frames: 5, batch: 2, weight: 1 };
+  const names = async (source: FolderClipSource, batches: number) => {
+    const out: string[] = [];
+    for (let i = 0; i < batches; i++) out.push(...(await source.nextBatch(bucket, 2)).captions);
+    return out;
+  };
+  // two clips a video (frames 0-4 and 5-9 of 12): the folder's order keeps a video's clips together
+  const inOrder = await names(new FolderClipSource(work, [bucket], { seed: 1, shuffleBuffer: 1 }), 3);
+  assert.deepEqual(inOrder, ['video 0', 'video 0', 'video 1', 'video 1', 'video 2', 'video 2']);
+
+  const shuffled = new FolderClipSource(work, [bucket], { seed: 1, shuffleBuffer: 3 });
+  const epoch1 = await names(shuffled, 3);
+  const epoch2 = await names(shuffled, 3);
+  for (const epoch of [epoch1, epoch2]) assert.deepEqual([...epoch].sort(), inOrder, 'every clip once an epoch');
+  assert.notDeepEqual(epoch1, inOrder);
+  assert.notDeepEqual(epoch2, epoch1, 'each epoch its own order');
+
+  // resuming from a cursor replays the same draws
+  const first = new FolderClipSource(work, [bucket], { seed: 1, shuffleBuffer: 3 });
+  await names(first, 4);
+  const resumed = new FolderClipSource(work, [bucket], { seed: 1, shuffleBuffer: 3 });
+  resumed.seek(first.cursor());
+  assert.deepEqual(await names(resumed, 3), await names(first, 3));
+  assert.deepEqual(resumed.cursor(), first.cursor());
+  assert.throws(() => new FolderClipSource(work, [bucket], { seed: 1, shuffleBuffer: 0 }), /shuffleBuffer: expected a positive integer, got 0/);
+});
+
+test('data.shuffleBuffer: 64 by default for a folder, refused for the world stream', () => {
+  const folder = (data: object) => parseTrainConfig({ task: 'vae', runDir: 'runs/x', optim: { totalSteps: 10, lr: 1e-3 }, data: { source: 'folder', folder: 'videos', buckets: [{ width: 32, height: 32, frames: 5, batch: 1 }], ...data } });
+  assert.equal(folder({}).data.shuffleBuffer, 64);
+  assert.equal(folder({ shuffleBuffer: 1 }).data.shuffleBuffer, 1);
+  assert.throws(() => folder({ shuffleBuffer: 0 }), /config\.data\.shuffleBuffer/);
+  assert.throws(() => folder({ shuffleBuffer: 2.5 }), /config\.data\.shuffleBuffer/);
+  const world = { task: 'vae', runDir: 'runs/x', optim: { totalSteps: 10, lr: 1e-3 }, data: { buckets: [{ width: 32, height: 32, frames: 5, batch: 1 }] } };
+  assert.equal(parseTrainConfig(world).data.shuffleBuffer, undefined);
+  assert.throws(() => parseTrainConfig({ ...world, data: { ...world.data, shuffleBuffer: 8 } }), /config\.data\.shuffleBuffer: only a folder source is shuffled/);
 });
