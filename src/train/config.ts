@@ -37,6 +37,8 @@ export interface TrainConfig {
     folder?: string;
     /** For source 'folder': clips held for drawing samples at random (default 64; 1 = the folder's order). */
     shuffleBuffer?: number;
+    /** DiT runs on a folder: megabytes of clip latents kept so a clip met again is not encoded again (default 1024; 0 = off). */
+    latentCacheMB?: number;
     buckets: Bucket[];
     heldOut: HeldOutCombo[];
     captionDropout: number;
@@ -114,7 +116,7 @@ const KNOWN_FIELDS = {
   '': ['task', 'runDir', 'seed', 'preset', 'model', 'initFrom', 'vaeFrom', 'textPretrainSteps', 'nativeSize', 'data', 'vaeLoss', 'optim',
     'checkpointEvery', 'logEvery', 'sampleEvery', 'maxMinutes'],
   data: ['source', 'folder', 'buckets', 'heldOut', 'captionDropout', 'conditionRate', 'objectWeight', 'objectWeightMaxTime', 'noiseCorrelation',
-    'uniformTimeFraction', 'noiseOffset', 'temporalDifferenceWeight', 'captionLevels', 'mix', 'shuffleBuffer'],
+    'uniformTimeFraction', 'noiseOffset', 'temporalDifferenceWeight', 'captionLevels', 'mix', 'shuffleBuffer', 'latentCacheMB'],
   bucket: ['width', 'height', 'frames', 'batch', 'weight'],
   vaeLoss: ['gradientWeight', 'klWeight', 'latentNoise', 'freezeEncoder', 'motionWeight'],
   optim: ['lr', 'minLr', 'warmupSteps', 'totalSteps', 'weightDecay', 'gradClip', 'emaDecay'],
@@ -191,6 +193,7 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
       source,
       folder: str(data, 'folder', `${file}.data`, null) ?? undefined,
       shuffleBuffer: source === 'folder' ? num(data, 'shuffleBuffer', `${file}.data`, { min: 1, max: 100_000, int: true, def: 64 }) : undefined,
+      latentCacheMB: source === 'folder' && task === 'dit' ? num(data, 'latentCacheMB', `${file}.data`, { min: 0, max: 1_000_000, def: 1024 }) : undefined,
       buckets,
       heldOut,
       captionDropout: num(data, 'captionDropout', `${file}.data`, { min: 0, max: 1, def: 0.1 }),
@@ -233,6 +236,9 @@ export function parseTrainConfig(json: unknown, file = 'config'): TrainConfig {
   }
   if (config.task === 'vae' && freezeEncoder && !config.initFrom) {
     throw invalidArgument(`${file}.vaeLoss.freezeEncoder`, 'a frozen encoder needs a trained VAE to start from: set initFrom');
+  }
+  if ((config.data.source !== 'folder' || config.task !== 'dit') && data.latentCacheMB !== undefined) {
+    throw invalidArgument(`${file}.data.latentCacheMB`, 'only a DiT run on a folder keeps latents: the world never shows a clip twice, and a VAE run trains its encoder');
   }
   if (config.data.source !== 'folder' && data.shuffleBuffer !== undefined) {
     throw invalidArgument(`${file}.data.shuffleBuffer`, 'only a folder source is shuffled here: the world stream is random already');

@@ -141,6 +141,7 @@ export async function runTraining(config: TrainConfig, opts: RunOptions = {}): P
       uniformTimeFraction: config.data.uniformTimeFraction,
       noiseOffset: config.data.noiseOffset,
       temporalDifferenceWeight: config.data.temporalDifferenceWeight,
+      latentCacheBytes: (config.data.latentCacheMB ?? 0) * 2 ** 20,
       shiftBaseTokens: preset.scheduler.shiftBaseTokens,
       maxShift: preset.scheduler.maxShift,
     });

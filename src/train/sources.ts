@@ -163,14 +163,16 @@ export class FolderClipSource implements ClipSource {
     }
     const clips = [];
     const captions = [];
+    const keys = [];
+    const key = bucketKey(bucket);
     for (let i = 0; i < size; i++) {
       const s = await this.nextSample(bucket);
       clips.push(s.clip);
       captions.push(s.caption);
+      keys.push(`${key}:${s.file}@${s.start}`);
     }
-    const key = bucketKey(bucket);
     this.taken.set(key, (this.taken.get(key) ?? 0) + size);
-    return { clips, captions };
+    return { clips, captions, keys };
   }
 
   cursor(): Record<string, number> {

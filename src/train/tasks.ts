@@ -17,6 +17,7 @@ import {
 } from '../diffusion/index.js';
 import type { Module } from '../nn/index.js';
 import { objectFootprints, type Footprint, type SceneSpec } from '../world/index.js';
+import { LatentCache } from './latent-cache.js';
 import type { StepResult, TrainTask } from './loop.js';
 
 /** One (size, length) bucket of training clips; a batch never mixes buckets. */
@@ -30,8 +31,12 @@ export interface Bucket {
 
 /** Where training clips come from: the world, or a user's folder of captioned videos. */
 export interface ClipSource {
-  /** specs: the scene of each clip, when the source has one (the world does; a folder does not). */
-  nextBatch(bucket: Bucket, size: number): Promise<{ clips: VideoClip[]; captions: string[]; specs?: SceneSpec[] }>;
+  /**
+   * specs: the scene of each clip, when the source has one (the world does; a folder does not). keys: a stable
+   * name for each clip when the source meets the same clips again (a folder's file and place), so their latents
+   * can be kept.
+   */
+  nextBatch(bucket: Bucket, size: number): Promise<{ clips: VideoClip[]; captions: string[]; specs?: SceneSpec[]; keys?: string[] }>;
   cursor(): unknown;
   seek(cursor: unknown): void;
 }
@@ -127,6 +132,8 @@ export interface DitTaskOptions {
    * between latent frames) added to the flow-matching loss. Optional; 0 (off) when absent.
    */
   temporalDifferenceWeight?: number;
+  /** Bytes of latents kept for clips the source names (`keys`), so a clip met again is not encoded again. Optional; 0 when absent. */
+  latentCacheBytes?: number;
 }
 
 /**
@@ -198,6 +205,7 @@ export function randomFrameMask(latentFrames: number, rng: Rng, rate: number): F
 export class DitTask extends ClipTask {
   readonly name = 'dit';
   readonly modules: Record<string, Module>;
+  readonly latentCache: LatentCache | null;
 
   constructor(
     private readonly parts: { vae: CausalVideoVAE; transformer: DiT; textEncoder: TextEncoder; tokenizer: WordLevelTokenizer },
@@ -209,14 +217,16 @@ export class DitTask extends ClipTask {
     // the VAE is frozen: only the transformer and the text encoder learn
     this.modules = { transformer: parts.transformer, text_encoder: parts.textEncoder };
     parts.vae.train(false);
+    this.latentCache = options.latentCacheBytes ? new LatentCache(options.latentCacheBytes) : null;
   }
 
   async step(rng: Rng): Promise<StepResult> {
     const { vae, transformer, textEncoder, tokenizer } = this.parts;
     const bucket = pickBucket(this.buckets, rng);
-    const { clips, captions, specs } = await this.source.nextBatch(bucket, bucket.batch);
+    const { clips, captions, specs, keys } = await this.source.nextBatch(bucket, bucket.batch);
     const B = clips.length;
-    const x0 = noGrad(() => vae.normalizeLatent(vae.encode(videosToTensor(clips)).mean));
+    const encode = (batch: VideoClip[]) => noGrad(() => vae.normalizeLatent(vae.encode(videosToTensor(batch)).mean));
+    const x0 = this.latentCache && keys ? this.latentCache.batch(keys, clips, encode) : encode(clips);
     const [, , T, H, W] = x0.shape as [number, number, number, number, number];
 
     const prompts = captions.map((c) => (rng.uniform() < this.options.captionDropout ? '' : c));
@@ -247,6 +257,7 @@ export class DitTask extends ClipTask {
     const target = velocityTarget(x0, noise);
     const flow = flowMatchingLoss(v, target, weight);
     const metrics: Record<string, number> = { shift, frames: bucket.frames, side: bucket.width };
+    if (this.latentCache) metrics.latent_cache_hits = this.latentCache.hits / Math.max(1, this.latentCache.hits + this.latentCache.misses);
     const flickerWeight = this.options.temporalDifferenceWeight ?? 0;
     const flicker = flickerWeight > 0 ? temporalDifferenceLoss(v, target, t, anyGiven ? mask : undefined) : null;
     if (!flicker) return { loss: flow, samples: B, metrics };

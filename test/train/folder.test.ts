@@ -1,7 +1,7 @@
-/** Training on a user's folder of captioned videos: shuffled, and resumable like the world stream. */
+/** Training on a user's folder of captioned videos: shuffled, resumable like the world stream, latents kept. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderScene, randomSpec } from '../../src/world/index.js';
@@ -10,6 +10,9 @@ import { parseTrainConfig } from '../../src/train/config.js';
 import { runTraining } from '../../src/train/run.js';
 import { loadLatestCheckpoint } from '../../src/train/checkpoint.js';
 import { FolderClipSource } from '../../src/train/sources.js';
+import { LatentCache } from '../../src/train/latent-cache.js';
+import { Tensor } from '../../src/engine/index.js';
+import { saveTinyVae, tinyDitConfig } from './tiny-run.js';
 
 test('a VAE trains on a video folder and resumes from the same place', async () => {
   const work = mkdtempSync(join(tmpdir(), 'tessera-folder-'));
@@ -80,4 +83,52 @@ test('data.shuffleBuffer: 64 by default for a folder, refused for the world stre
   const world = { task: 'vae', runDir: 'runs/x', optim: { totalSteps: 10, lr: 1e-3 }, data: { buckets: [{ width: 32, height: 32, frames: 5, batch: 1 }] } };
   assert.equal(parseTrainConfig(world).data.shuffleBuffer, undefined);
   assert.throws(() => parseTrainConfig({ ...world, data: { ...world.data, shuffleBuffer: 8 } }), /config\.data\.shuffleBuffer: only a folder source is shuffled/);
+});
+
+test('a DiT run on a folder keeps clip latents: the same weights as encoding every step, without encoding a clip twice', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'tessera-folder-latents-'));
+  const videos = join(work, 'videos');
+  const lines: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    await writeVideo(join(videos, `v${i}.mp4`), renderScene(randomSpec(70 + i, { width: 64, height: 48, frames: 18, fps: 8 })));
+    lines.push(JSON.stringify({ file: `v${i}.mp4`, caption: `a video number ${i}` }));
+  }
+  writeFileSync(join(videos, 'captions.jsonl'), lines.join('\n') + '\n');
+  const vae = await saveTinyVae(join(work, 'vae'));
+  // two clips of 9 frames a video, four in all; batches of 2, so an epoch is two steps
+  const config = (runDir: string, latentCacheMB: number) => parseTrainConfig(tinyDitConfig(runDir, vae, {
+    data: { source: 'folder', folder: videos, buckets: [{ width: 32, height: 32, frames: 9, batch: 2, weight: 1 }], shuffleBuffer: 3, latentCacheMB },
+    optim: { totalSteps: 6 }, checkpointEvery: 6,
+  }));
+  assert.equal(config(join(work, 'x'), 1024).data.latentCacheMB, 1024);
+  const cached = await runTraining(config(join(work, 'cached'), 1024));
+  const plain = await runTraining(config(join(work, 'plain'), 0));
+  assert.equal(cached.step, 6);
+  const a = await loadLatestCheckpoint(join(work, 'cached'));
+  const b = await loadLatestCheckpoint(join(work, 'plain'));
+  for (const [k, w] of a!.weights) assert.deepEqual(w.data, b!.weights.get(k)!.data, k);
+  // 12 clips drawn from 4: only the first epoch's four were encoded
+  const metrics = readFileSync(join(work, 'cached', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(metrics.at(-1).latent_cache_hits, 8 / 12);
+  assert.ok(!readFileSync(join(work, 'plain', 'metrics.jsonl'), 'utf8').includes('latent_cache_hits'));
+  assert.throws(() => parseTrainConfig(tinyDitConfig(join(work, 'w'), vae, { data: { latentCacheMB: 8 } })), /data\.latentCacheMB: only a DiT run on a folder keeps latents/);
+});
+
+test('the latent cache keeps entries first come until its budget is spent', () => {
+  const cache = new LatentCache(2 * 4 * 4);  // two latents of 4 floats
+  const clip = (v: number) => ({ width: 1, height: 1, frames: 1, fps: 8, data: new Uint8Array(3).fill(v) });
+  let encoded = 0;
+  const encode = (clips: { data: Uint8Array }[]) => {
+    encoded += clips.length;
+    return Tensor.from(clips.flatMap((c) => [c.data[0]!, 1, 2, 3]), [clips.length, 4, 1, 1, 1]);
+  };
+  const first = cache.batch(['a', 'b', 'c'], [clip(10), clip(20), clip(30)], encode);
+  assert.deepEqual(Array.from(first.data.subarray(0, 9)), [10, 1, 2, 3, 20, 1, 2, 3, 30]);
+  assert.equal(cache.size, 2, 'c does not fit');
+  const second = cache.batch(['c', 'a', 'b'], [clip(30), clip(10), clip(20)], encode);
+  assert.deepEqual(Array.from(second.data).filter((_, i) => i % 4 === 0), [30, 10, 20]);
+  assert.equal(encoded, 4, 'only c encoded again');
+  assert.deepEqual([cache.hits, cache.misses, cache.usedBytes], [2, 4, 32]);
+  second.data[4] = -1;
+  assert.equal(cache.batch(['a'], [clip(10)], encode).data[0], 10, 'a returned batch does not share the kept latents');
 });
