@@ -6,4 +6,4 @@
  *     with captions.jsonl
  */
 export { WorldDataset, matchesCombo, type Bucket, type HeldOutCombo, type WorldCursor, type WorldDatasetOptions, type WorldSample } from './world-dataset.js';
-export { videoFolderClips, readCaptions, type CaptionedFile, type FolderSample, type VideoFolderOptions } from './video-folder.js';
+export { videoFolderClips, readCaptions, type CaptionedFile, type FolderPlace, type FolderSample, type VideoFolderOptions } from './video-folder.js';

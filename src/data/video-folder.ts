@@ -22,6 +22,14 @@ export interface VideoFolderOptions {
   maxClipsPerVideo?: number;
   /** The videos to visit, as indices into captions.jsonl's lines (default: every one, in the file's order). */
   order?: readonly number[];
+  /** Start at this place instead of the first clip of the first video: a position in `order` and clips of it to skip. */
+  from?: FolderPlace;
+}
+
+/** A clip's place in a visit of the folder: the video's position in the visiting order and the clip's index in it. */
+export interface FolderPlace {
+  video: number;
+  clip: number;
 }
 
 export interface FolderSample {
@@ -30,6 +38,7 @@ export interface FolderSample {
   file: string;
   /** Seconds into the source video where the clip starts. */
   start: number;
+  place: FolderPlace;
 }
 
 /** Reads and checks `captions.jsonl`; errors name the line. */
@@ -53,14 +62,17 @@ export function readCaptions(dir: string): CaptionedFile[] {
   return out;
 }
 
-/** Iterates clips over the folder in order, videos in the order of captions.jsonl. */
+/** Iterates clips over the folder, videos in the order of captions.jsonl (or `order`), clips of a video in turn. */
 export async function* videoFolderClips(opts: VideoFolderOptions): AsyncGenerator<FolderSample> {
   const dir = resolve(opts.dir);
   const { width, height, frames } = opts.bucket;
   const fps = opts.bucket.fps ?? 8;
   if (!(frames >= 1)) throw invalidArgument('bucket.frames', `expected a positive integer, got ${frames}`);
   const entries = readCaptions(dir);
-  for (const index of opts.order ?? entries.keys()) {
+  const order = opts.order ?? [...entries.keys()];
+  const from = opts.from ?? { video: 0, clip: 0 };
+  for (let position = from.video; position < order.length; position++) {
+    const index = order[position]!;
     const entry = entries[index];
     if (!entry) throw invalidArgument('order', `index ${index} is not a line of ${join(dir, 'captions.jsonl')} (${entries.length} videos)`);
     const path = join(dir, entry.file);
@@ -68,13 +80,18 @@ export async function* videoFolderClips(opts: VideoFolderOptions): AsyncGenerato
     // one decode per video: scaled to cover the bucket and centre-cropped by the media layer
     const video = await readVideo(path, { width, height, fps, maxFrames });
     const frameBytes = width * height * 3;
-    for (let start = 0; start + frames <= video.frames || (start === 0 && video.frames > 0); start += frames) {
+    const skip = position === from.video ? from.clip : 0;
+    for (let start = 0, clip = 0; start + frames <= video.frames || (start === 0 && video.frames > 0); start += frames, clip++) {
       const n = Math.min(frames, video.frames - start);
+      if (clip < skip) {
+        if (n < frames) break;
+        continue;
+      }
       const data = new Uint8Array(frames * frameBytes);
       data.set(video.data.subarray(start * frameBytes, (start + n) * frameBytes));
       // a video shorter than the bucket repeats its last frame
       for (let f = n; f < frames; f++) data.copyWithin(f * frameBytes, (n - 1) * frameBytes, n * frameBytes);
-      yield { clip: { frames, width, height, fps, data }, caption: entry.caption, file: entry.file, start: start / fps };
+      yield { clip: { frames, width, height, fps, data }, caption: entry.caption, file: entry.file, start: start / fps, place: { video: position, clip } };
       if (n < frames) break;
     }
   }

@@ -67,6 +67,11 @@ test('a folder of videos with captions.jsonl is cut into bucket-sized clips', as
       assert.equal(c.caption, 'a red ball moves right');
     }
     assert.equal(clips[1]!.start, 0.5);
+    assert.deepEqual(clips.map((c) => c.place), [{ video: 0, clip: 0 }, { video: 0, clip: 1 }]);
+    const later = [];
+    for await (const s of videoFolderClips({ dir, bucket: { width: 32, height: 32, frames: 4 }, from: { video: 0, clip: 1 } })) later.push(s);
+    assert.deepEqual(later.map((c) => [c.start, c.place.clip]), [[0.5, 1]], 'from skips the clips before the place');
+    assert.deepEqual(later[0]!.clip.data, clips[1]!.clip.data);
     await assert.rejects(async () => { for await (const _ of videoFolderClips({ dir, bucket: { width: 32, height: 32, frames: 4 }, order: [1] })) void _; }, /order: index 1 is not a line of .*captions\.jsonl \(1 videos\)/);
     writeFileSync(join(dir, 'captions.jsonl'), '{"file": "missing.mp4", "caption": "x"}\n');
     await assert.rejects(async () => { for await (const _ of videoFolderClips({ dir, bucket: { width: 32, height: 32, frames: 4 } })) void _; }, /captions\.jsonl:1: missing\.mp4 does not exist/);

@@ -71,6 +71,17 @@ test('a folder source visits the videos in a new order every epoch and draws cli
   resumed.seek(first.cursor());
   assert.deepEqual(await names(resumed, 3), await names(first, 3));
   assert.deepEqual(resumed.cursor(), first.cursor());
+  // the cursor says where the stream stands, so a resume reads only the held clips: a stream placed at the third
+  // video of the folder's order goes on from there
+  const placed = new FolderClipSource(work, [bucket], { seed: 1, shuffleBuffer: 1 });
+  const cursor = placed.cursor() as Record<string, { next: { video: number; clip: number } }>;
+  cursor['32x32x5']!.next = { video: 2, clip: 1 };
+  placed.seek(cursor);
+  assert.deepEqual(await names(placed, 1), ['video 2', 'video 0']);
+  // a cursor of the earlier kind (clips taken per bucket) is replayed
+  const legacy = new FolderClipSource(work, [bucket], { seed: 1, shuffleBuffer: 1 });
+  legacy.seek({ '32x32x5': 3 });
+  assert.deepEqual(await names(legacy, 1), ['video 1', 'video 2']);
   assert.throws(() => new FolderClipSource(work, [bucket], { seed: 1, shuffleBuffer: 0 }), /shuffleBuffer: expected a positive integer, got 0/);
 });
 
