@@ -34,7 +34,7 @@ export interface RunOptions {
 
 function makeSource(config: TrainConfig): ClipSource {
   if (config.data.source === 'folder') {
-    return new FolderClipSource(config.data.folder!, config.data.buckets, { seed: config.seed, shuffleBuffer: config.data.shuffleBuffer ?? 64 });
+    return new FolderClipSource(config.data.folder!, config.data.buckets, { seed: config.seed, shuffleBuffer: config.data.shuffleBuffer! });
   }
   return new WorldClipSource({ buckets: config.data.buckets, seed: config.seed, heldOut: config.data.heldOut, captionLevels: config.data.captionLevels, mix: config.data.mix });
 }

@@ -129,9 +129,9 @@ export class FolderClipSource implements ClipSource {
   }
 
   /** The videos of an epoch: the file's order without shuffling, else a permutation seeded by the epoch. */
-  private videoOrder(key: string, epoch: number): number[] | undefined {
-    if (this.opts.shuffleBuffer === 1) return undefined;
+  private videoOrder(key: string, epoch: number): number[] {
     const order = readCaptions(this.dir).map((_, i) => i);
+    if (this.opts.shuffleBuffer === 1) return order;
     const rng = new Rng(this.opts.seed).fork(`folder/${key}/epoch-${epoch}`);
     for (let i = order.length - 1; i > 0; i--) {
       const j = rng.int(i + 1);
@@ -142,8 +142,7 @@ export class FolderClipSource implements ClipSource {
 
   private clipsOf(bucket: Bucket, epoch: number, from?: FolderPlace, videos?: number): AsyncGenerator<FolderSample> {
     const key = bucketKey(bucket);
-    let order = this.videoOrder(key, epoch) ?? readCaptions(this.dir).map((_, i) => i);
-    if (videos !== undefined) order = order.slice(0, videos);
+    const order = this.videoOrder(key, epoch).slice(0, videos);
     return videoFolderClips({ dir: this.dir, bucket: { width: bucket.width, height: bucket.height, frames: bucket.frames }, order, from });
   }
 
